@@ -1,0 +1,81 @@
+/**
+ * Text → lines, for any line ending (LF, CRLF, CR) across any chunking.
+ *
+ * @since 0.1.0
+ */
+import type * as Stream from "effect/Stream"
+import type { LineTooLong } from "./CodecError.js"
+import { LineScanner } from "./internal/lines.js"
+import { transduce } from "./internal/transduce.js"
+
+export {
+  /** @since 0.1.0 */
+  LineTooLong
+} from "./CodecError.js"
+
+/**
+ * Options of {@link split}.
+ *
+ * @since 0.1.0
+ * @category splitting
+ */
+export interface SplitOptions {
+  /** Longest line accepted, in UTF-16 code units, terminator excluded (default 1 MiB). */
+  readonly maxLineLength?: number | undefined
+  /** A last line with no terminator: emitted (default) or dropped (what SSE requires). */
+  readonly trailing?: "emit" | "drop" | undefined
+}
+
+/**
+ * Default for `maxLineLength`: 1 MiB of UTF-16 code units.
+ *
+ * @since 0.1.0
+ * @category splitting
+ */
+export const defaultMaxLineLength = 1024 * 1024
+
+/**
+ * Splits text into lines without their terminators. LF, CRLF and a lone CR each end a line; a CR
+ * at the end of one chunk and an LF at the start of the next are one line ending. A line longer
+ * than `maxLineLength` fails the stream with `LineTooLong` as soon as the limit is crossed.
+ *
+ * @example
+ * ```ts
+ * import { Lines } from "@streamwire/codec"
+ * import { Stream } from "effect"
+ *
+ * Stream.make("a\r", "\nb\rc\n", "tail").pipe(Lines.split()) // "a", "b", "c", "tail"
+ * Stream.make("a\nb").pipe(Lines.split({ trailing: "drop" })) // "a"
+ * ```
+ *
+ * @since 0.1.0
+ * @category splitting
+ */
+export const split = (options?: SplitOptions) =>
+<E, R>(self: Stream.Stream<string, E, R>): Stream.Stream<string, E | LineTooLong, R> =>
+  transduce<string, string, LineTooLong>(() => {
+    const scanner = new LineScanner(options?.maxLineLength ?? defaultMaxLineLength)
+    const keepTrailing = options?.trailing !== "drop"
+    let out: Array<string> = []
+    const sink = {
+      line(text: string, start: number, end: number) {
+        out.push(start === 0 && end === text.length ? text : text.slice(start, end))
+        return undefined
+      }
+    }
+    return {
+      push(input, into) {
+        out = into
+        for (let i = 0; i < input.length; i++) {
+          const error = scanner.push(input[i]!, sink)
+          if (error !== undefined) return error
+        }
+        return undefined
+      },
+      end(into) {
+        const rest = scanner.takeRest()
+        if (rest !== undefined && keepTrailing) into.push(rest)
+        return undefined
+      }
+    }
+  })(self)

@@ -1,0 +1,112 @@
+/** @internal */
+import { LineTooLong } from "../CodecError.js"
+
+/**
+ * Receives each complete line as a range of a string, so consumers can look at a line without
+ * copying it. Returns an error to stop the scan.
+ *
+ * @internal
+ */
+export interface LineSink<E> {
+  line(text: string, start: number, end: number): E | undefined
+}
+
+const LF = 10
+
+/**
+ * Splits text into lines ending in LF, CRLF or CR, across any chunking: a CR at the end of one
+ * piece followed by LF at the start of the next is one line ending. Each piece of text is scanned
+ * once with `indexOf`; a line that spans pieces is carried as a string (V8 joins the pieces
+ * lazily) and bounded by `maxLineLength`.
+ *
+ * @internal
+ */
+export class LineScanner {
+  /** Lines completed so far. */
+  lines = 0
+  /** Character offset where the line being handed to the sink starts. */
+  lineStart = 0
+  /** Characters consumed before the current piece. */
+  private consumed = 0
+  private carry = ""
+  private skipLF = false
+
+  constructor(readonly maxLineLength: number) {}
+
+  /** Scans one piece of text, handing each complete line to `sink`. */
+  push<E>(text: string, sink: LineSink<E>): E | LineTooLong | undefined {
+    const len = text.length
+    if (len === 0) return undefined
+    let pos = 0
+    if (this.skipLF) {
+      this.skipLF = false
+      if (text.charCodeAt(0) === LF) pos = 1
+    }
+    let nextLF = text.indexOf("\n", pos)
+    let nextCR = text.indexOf("\r", pos)
+    const max = this.maxLineLength
+    while (true) {
+      if (nextLF !== -1 && nextLF < pos) nextLF = text.indexOf("\n", pos)
+      if (nextCR !== -1 && nextCR < pos) nextCR = text.indexOf("\r", pos)
+      let eol: number
+      let next: number
+      if (nextCR < 0 || (nextLF !== -1 && nextLF < nextCR)) {
+        if (nextLF === -1) break
+        eol = nextLF
+        next = eol + 1
+      } else {
+        eol = nextCR
+        if (eol + 1 < len) {
+          next = text.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1
+        } else {
+          next = len
+          this.skipLF = true
+        }
+      }
+      let error: E | LineTooLong | undefined
+      if (this.carry.length > 0) {
+        const line = this.carry + text.slice(pos, eol)
+        if (line.length > max) return this.tooLong(line.length, this.consumed - this.carry.length)
+        this.lineStart = this.consumed - this.carry.length
+        this.carry = ""
+        error = sink.line(line, 0, line.length)
+      } else {
+        if (eol - pos > max) return this.tooLong(eol - pos, this.consumed + pos)
+        this.lineStart = this.consumed + pos
+        error = sink.line(text, pos, eol)
+      }
+      this.lines++
+      pos = next
+      if (error !== undefined) {
+        this.consumed += pos
+        return error
+      }
+    }
+    if (pos < len) {
+      const size = this.carry.length + len - pos
+      if (size > max) return this.tooLong(size, this.consumed + pos - this.carry.length)
+      this.carry = this.carry.length === 0 ? text.slice(pos) : this.carry + text.slice(pos)
+    }
+    this.consumed += len
+    return undefined
+  }
+
+  /** The unterminated last line, if any (consumed by this call). */
+  takeRest(): string | undefined {
+    if (this.carry.length === 0) return undefined
+    const rest = this.carry
+    this.lineStart = this.consumed - rest.length
+    this.carry = ""
+    this.lines++
+    return rest
+  }
+
+  /** Character offset of the start of the next line. */
+  get offset(): number {
+    return this.consumed - this.carry.length
+  }
+
+  private tooLong(size: number, offset: number): LineTooLong {
+    return new LineTooLong({ limit: this.maxLineLength, size, line: this.lines + 1, offset })
+  }
+}

@@ -1,0 +1,325 @@
+/** @internal */
+import { EventTooLarge, InvalidField, type LineTooLong, type MalformedUtf8 } from "../CodecError.js"
+import type * as Sse from "../Sse.js"
+import { type LineSink, LineScanner } from "./lines.js"
+import type { Transducer } from "./transduce.js"
+import { SLICE, Utf8Decoder } from "./utf8.js"
+
+/** @internal */
+export const DEFAULT_MAX_LINE = 1024 * 1024
+/** @internal */
+export const DEFAULT_MAX_EVENT = 8 * 1024 * 1024
+
+/** @internal */
+export interface ParserConfig {
+  readonly retry: boolean
+  readonly comment: boolean
+  readonly id: boolean
+  readonly maxLineLength: number
+  readonly maxEventSize: number
+}
+
+/** @internal */
+export const config = (options: Sse.ParseOptions<Sse.Include> | undefined): ParserConfig => {
+  const include: ReadonlyArray<Sse.Include> = options?.include ?? []
+  return {
+    retry: include.includes("retry"),
+    comment: include.includes("comment"),
+    id: include.includes("id"),
+    maxLineLength: options?.maxLineLength ?? DEFAULT_MAX_LINE,
+    maxEventSize: options?.maxEventSize ?? DEFAULT_MAX_EVENT
+  }
+}
+
+const COLON = 58
+const SPACE = 32
+
+/**
+ * The WHATWG "interpret the line" and "dispatch the event" steps, over one line at a time. Fields
+ * are recognised by length and char codes; only the value is sliced out of the line.
+ *
+ * @internal
+ */
+export class SseParser implements LineSink<EventTooLarge> {
+  out: Array<Sse.SseMessage> = []
+  private lineNumber = 0
+  private type = ""
+  private data = ""
+  private hasData = false
+  private lastEventId = ""
+  private reportedId = ""
+
+  constructor(readonly config: ParserConfig) {}
+
+  line(text: string, start: number, end: number): EventTooLarge | undefined {
+    return this.lineAt(text, start, end)
+  }
+
+  private lineAt(text: string, start: number, end: number): EventTooLarge | undefined {
+    this.lineNumber++
+    if (start === end) {
+      this.dispatch()
+      return undefined
+    }
+    let colon = start
+    while (colon < end && text.charCodeAt(colon) !== COLON) colon++
+    if (colon === start) {
+      if (this.config.comment) {
+        const from = start + 1 < end && text.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1
+        this.out.push({ _tag: "Comment", text: text.slice(from, end) })
+      }
+      return undefined
+    }
+    let from = colon + 1
+    if (from < end && text.charCodeAt(from) === SPACE) from++
+    if (from > end) from = end
+    const c0 = text.charCodeAt(start)
+    switch (colon - start) {
+      case 4: // data
+        if (
+          c0 === 100 && text.charCodeAt(start + 1) === 97 && text.charCodeAt(start + 2) === 116 &&
+          text.charCodeAt(start + 3) === 97
+        ) {
+          const value = text.slice(from, end)
+          if (this.hasData) {
+            this.data = this.data + "\n" + value
+          } else {
+            this.data = value
+            this.hasData = true
+          }
+          if (this.data.length > this.config.maxEventSize) {
+            return new EventTooLarge({ limit: this.config.maxEventSize, size: this.data.length, line: this.lineNumber })
+          }
+        }
+        return undefined
+      case 5:
+        if (
+          c0 === 101 && text.charCodeAt(start + 1) === 118 && text.charCodeAt(start + 2) === 101 &&
+          text.charCodeAt(start + 3) === 110 && text.charCodeAt(start + 4) === 116
+        ) { // event
+          this.type = text.slice(from, end)
+        } else if (
+          c0 === 114 && text.charCodeAt(start + 1) === 101 && text.charCodeAt(start + 2) === 116 &&
+          text.charCodeAt(start + 3) === 114 && text.charCodeAt(start + 4) === 121
+        ) { // retry
+          if (from === end) return undefined
+          for (let i = from; i < end; i++) {
+            const c = text.charCodeAt(i)
+            if (c < 48 || c > 57) return undefined
+          }
+          if (this.config.retry) this.out.push({ _tag: "Retry", millis: Number(text.slice(from, end)) })
+        }
+        return undefined
+      case 2: // id
+        if (c0 === 105 && text.charCodeAt(start + 1) === 100) {
+          const value = text.slice(from, end)
+          if (value.indexOf("\0") === -1) this.lastEventId = value
+        }
+        return undefined
+      default:
+        return undefined
+    }
+  }
+
+  private dispatch(): void {
+    if (!this.hasData) {
+      this.type = ""
+      if (this.config.id && this.lastEventId !== this.reportedId) {
+        this.reportedId = this.lastEventId
+        this.out.push({ _tag: "LastEventId", id: this.lastEventId })
+      }
+      return
+    }
+    this.reportedId = this.lastEventId
+    this.out.push({
+      _tag: "SseEvent",
+      type: this.type === "" ? "message" : this.type,
+      data: this.data,
+      lastEventId: this.lastEventId
+    })
+    this.type = ""
+    this.data = ""
+    this.hasData = false
+  }
+}
+
+/**
+ * Lines → messages. Every line handed in is taken as a complete (terminated) line; line length is
+ * the business of whoever split the lines (`Lines.split` bounds it).
+ *
+ * @internal
+ */
+export class LineParser implements Transducer<string, Sse.SseMessage, EventTooLarge> {
+  private readonly parser: SseParser
+  constructor(config: ParserConfig) {
+    this.parser = new SseParser(config)
+  }
+  push(lines: ReadonlyArray<string>, out: Array<Sse.SseMessage>) {
+    const parser = this.parser
+    parser.out = out
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!
+      const error = parser.line(line, 0, line.length)
+      if (error !== undefined) return error
+    }
+    return undefined
+  }
+  end() {
+    return undefined
+  }
+}
+
+/**
+ * Text (or bytes) → messages in one pass: the fused path. An unterminated last line is not a line
+ * (WHATWG rule), so it is never interpreted.
+ *
+ * @internal
+ */
+export class TextDecoderMachine implements Transducer<string, Sse.SseMessage, EventTooLarge | LineTooLong> {
+  private readonly parser: SseParser
+  private readonly scanner: LineScanner
+  private started = false
+  constructor(config: ParserConfig, private readonly stripBom: boolean) {
+    this.parser = new SseParser(config)
+    this.scanner = new LineScanner(config.maxLineLength)
+  }
+  push(texts: ReadonlyArray<string>, out: Array<Sse.SseMessage>) {
+    this.parser.out = out
+    for (let i = 0; i < texts.length; i++) {
+      let text = texts[i]!
+      if (!this.started && text.length > 0) {
+        this.started = true
+        if (this.stripBom && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+      }
+      const error = this.scanner.push(text, this.parser)
+      if (error !== undefined) return error
+    }
+    return undefined
+  }
+  end() {
+    return undefined
+  }
+}
+
+/** @internal */
+export class ByteDecoderMachine
+  implements Transducer<Uint8Array, Sse.SseMessage, EventTooLarge | LineTooLong | MalformedUtf8>
+{
+  private readonly parser: SseParser
+  private readonly scanner: LineScanner
+  private readonly utf8 = new Utf8Decoder()
+  constructor(config: ParserConfig) {
+    this.parser = new SseParser(config)
+    this.scanner = new LineScanner(config.maxLineLength)
+  }
+  push(chunks: ReadonlyArray<Uint8Array>, out: Array<Sse.SseMessage>) {
+    this.parser.out = out
+    const utf8 = this.utf8
+    for (let i = 0; i < chunks.length; i++) {
+      const bytes = chunks[i]!
+      for (let at = 0; at < bytes.length; at += SLICE) {
+        const piece = at === 0 && bytes.length <= SLICE ? bytes : bytes.subarray(at, at + SLICE)
+        const error = this.scanner.push(utf8.decode(piece) as string, this.parser)
+        if (error !== undefined) return error
+      }
+    }
+    return undefined
+  }
+  end(out: Array<Sse.SseMessage>) {
+    this.parser.out = out
+    return this.scanner.push(this.utf8.end() as string, this.parser)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// encoding
+
+const hasLineBreak = (s: string): boolean => s.indexOf("\n") !== -1 || s.indexOf("\r") !== -1
+
+/** @internal */
+export const checkType = (type: string): InvalidField | undefined =>
+  hasLineBreak(type) ? new InvalidField({ field: "event", value: type, reason: "contains CR or LF" }) : undefined
+
+/** @internal */
+export const checkId = (id: string): InvalidField | undefined =>
+  hasLineBreak(id)
+    ? new InvalidField({ field: "id", value: id, reason: "contains CR or LF" })
+    : id.indexOf("\0") !== -1
+    ? new InvalidField({ field: "id", value: id, reason: "contains NUL" })
+    : undefined
+
+/** @internal */
+export const checkRetry = (millis: number): InvalidField | undefined =>
+  Number.isSafeInteger(millis) && millis >= 0
+    ? undefined
+    : new InvalidField({ field: "retry", value: millis, reason: "must be a non-negative safe integer of milliseconds" })
+
+const LINE_BREAK = /\r\n|\r|\n/
+
+const fieldLines = (prefix: string, value: string): string => {
+  if (!hasLineBreak(value)) return prefix + value + "\n"
+  const lines = value.split(LINE_BREAK)
+  let s = ""
+  for (let i = 0; i < lines.length; i++) s += prefix + lines[i] + "\n"
+  return s
+}
+
+/**
+ * Writes messages as SSE text. Stateful only in the id it last wrote: an event's `id:` line is
+ * written when its `lastEventId` differs from the previous one, so `decode(encode(events))`
+ * gives back the same `lastEventId`s.
+ *
+ * @internal
+ */
+export class Renderer implements Transducer<Sse.SseMessage, string, InvalidField> {
+  private id = ""
+  push(messages: ReadonlyArray<Sse.SseMessage>, out: Array<string>) {
+    let s = ""
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!
+      const r = this.render(m)
+      if (typeof r !== "string") {
+        if (s.length > 0) out.push(s)
+        return r
+      }
+      s += r
+    }
+    if (s.length > 0) out.push(s)
+    return undefined
+  }
+  end() {
+    return undefined
+  }
+  render(m: Sse.SseMessage): string | InvalidField {
+    switch (m._tag) {
+      case "SseEvent": {
+        let s = ""
+        if (m.lastEventId !== this.id) {
+          const error = checkId(m.lastEventId)
+          if (error) return error
+          s = m.lastEventId === "" ? "id:\n" : "id: " + m.lastEventId + "\n"
+          this.id = m.lastEventId
+        }
+        if (m.type !== "message" && m.type !== "") {
+          const error = checkType(m.type)
+          if (error) return error
+          s += "event: " + m.type + "\n"
+        }
+        return s + fieldLines("data: ", m.data) + "\n"
+      }
+      case "Retry": {
+        const error = checkRetry(m.millis)
+        return error ?? "retry: " + m.millis + "\n"
+      }
+      case "Comment":
+        return m.text === "" ? ":\n" : fieldLines(": ", m.text)
+      case "LastEventId": {
+        if (m.id === this.id) return ""
+        const error = checkId(m.id)
+        if (error) return error
+        this.id = m.id
+        return m.id === "" ? "id:\n\n" : "id: " + m.id + "\n\n"
+      }
+    }
+  }
+}
