@@ -23,20 +23,28 @@ export interface Utf8Options {
  * @internal
  */
 export class Utf8Decoder {
-  private readonly decoder: TextDecoder
+  private readonly decoder: TextDecoder | undefined
   private readonly fatal: boolean
+  private readonly keepBom: boolean
   /** Bytes consumed before the current chunk. */
   private consumed = 0
   /** The last bytes of the previous chunk that start an unfinished sequence (fatal mode only). */
   private tail: Uint8Array = new Uint8Array(0)
+  /** Fast path: the bytes of an unfinished sequence carried to the next chunk. */
+  private pending: Uint8Array | undefined = undefined
+  private started = false
 
   constructor(options?: Utf8Options) {
     this.fatal = options?.onMalformed === "fail"
-    this.decoder = new TextDecoder("utf-8", { fatal: this.fatal, ignoreBOM: options?.bom === "keep" })
+    this.keepBom = options?.bom === "keep"
+    this.decoder = this.fatal || utf8Slice === undefined
+      ? new TextDecoder("utf-8", { fatal: this.fatal, ignoreBOM: this.keepBom })
+      : undefined
   }
 
   /** Decodes one read; returns the text, or the error in fatal mode. */
   decode(bytes: Uint8Array): string | MalformedUtf8 {
+    if (this.decoder === undefined) return this.bom(this.decodeFast(bytes))
     if (!this.fatal) {
       this.consumed += bytes.length
       return this.decoder.decode(bytes, { stream: true })
@@ -55,6 +63,11 @@ export class Utf8Decoder {
 
   /** Flushes the decoder at end of stream. */
   end(): string | MalformedUtf8 {
+    if (this.decoder === undefined) {
+      const rest = this.pending
+      this.pending = undefined
+      return rest === undefined ? "" : this.bom(utf8Slice!.call(rest, 0, rest.length))
+    }
     if (!this.fatal) return this.decoder.decode()
     try {
       return this.decoder.decode()
@@ -62,6 +75,78 @@ export class Utf8Decoder {
       return new MalformedUtf8({ offset: this.consumed - this.tail.length, truncated: true })
     }
   }
+
+  /** Removes one U+FEFF at the very start of the stream (unless asked to keep it). */
+  private bom(text: string): string {
+    if (this.started || text.length === 0) return text
+    this.started = true
+    return !this.keepBom && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  }
+
+  /**
+   * Replacement-mode decoding with `Buffer#utf8Slice` (V8's WHATWG-conformant UTF-8 decoder, about
+   * 4× faster than a streaming `TextDecoder`): a sequence cut by the end of the read is carried
+   * over and completed with the first bytes of the next one.
+   */
+  private decodeFast(bytes: Uint8Array): string {
+    let start = 0
+    let head = ""
+    const pending = this.pending
+    if (pending !== undefined) {
+      const need = seqLength(pending[0]!) - pending.length
+      let take = 0
+      while (take < need && take < bytes.length && continues(pending[0]!, pending.length + take, bytes[take]!)) take++
+      if (take < need && take === bytes.length) {
+        this.pending = concat(pending, bytes)
+        return ""
+      }
+      // complete, or broken by a byte that cannot continue it: either way decodable now
+      const piece = concat(pending, bytes.subarray(0, take))
+      head = utf8Slice!.call(piece, 0, piece.length)
+      this.pending = undefined
+      start = take
+    }
+    let end = bytes.length
+    const tail = incompleteTail(bytes, start)
+    if (tail > 0) {
+      this.pending = bytes.slice(end - tail)
+      end -= tail
+    }
+    if (start >= end) return head
+    const text = utf8Slice!.call(bytes, start, end)
+    return head.length === 0 ? text : head + text
+  }
+}
+
+const utf8Slice: ((this: Uint8Array, start: number, end: number) => string) | undefined = (() => {
+  const B = (globalThis as { readonly Buffer?: { readonly prototype?: { readonly utf8Slice?: unknown } } }).Buffer
+  const f = B?.prototype?.utf8Slice
+  return typeof f === "function" ? f as (this: Uint8Array, start: number, end: number) => string : undefined
+})()
+
+/** Can byte `b` stand at position `index` (1-based continuation) of a sequence led by `lead`? */
+const continues = (lead: number, index: number, b: number): boolean => {
+  if (index === 1) {
+    if (lead === 0xe0) return b >= 0xa0 && b <= 0xbf
+    if (lead === 0xed) return b >= 0x80 && b <= 0x9f
+    if (lead === 0xf0) return b >= 0x90 && b <= 0xbf
+    if (lead === 0xf4) return b >= 0x80 && b <= 0x8f
+  }
+  return b >= 0x80 && b <= 0xbf
+}
+
+/** How many bytes at the end of `bytes` (from `start` on) are a valid but unfinished sequence. */
+const incompleteTail = (bytes: Uint8Array, start: number): number => {
+  const end = bytes.length
+  for (let at = end - 1; at >= start && at >= end - 3; at--) {
+    const b = bytes[at]!
+    if (b >= 0x80 && b <= 0xbf) continue
+    const len = seqLength(b)
+    if (len <= 1 || end - at >= len) return 0
+    for (let k = at + 1; k < end; k++) if (!continues(b, k - at, bytes[k]!)) return 0
+    return end - at
+  }
+  return 0
 }
 
 const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {

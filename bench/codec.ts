@@ -1,0 +1,280 @@
+/**
+ * Codec benchmark: `npm run bench` (this file: `npx tsx bench/codec.ts [--quick]`).
+ *
+ * Corpora are generated (seeded) and fed as 16 KiB and 64 KiB reads cut at arbitrary bytes. Ours
+ * run as real Effect Streams, one `Chunk` per read, drained per chunk; peers run as their users
+ * run them. Prints MB/s and ratios; checks every implementation found the same number of items.
+ */
+import { Sse as ExperimentalSse } from "@effect/experimental"
+import * as PlatformNdjson from "@effect/platform/Ndjson"
+import { Ndjson, Sse } from "@streamwire/codec"
+import { Chunk, Effect, Stream } from "effect"
+import { createParser } from "eventsource-parser"
+import { Readable, Writable } from "node:stream"
+import { pipeline } from "node:stream/promises"
+import split2 from "split2"
+
+const quick = process.argv.includes("--quick")
+const MiB = 1024 * 1024
+const SIZE = (quick ? 2 : 8) * MiB
+
+// ------------------------------------------------------------------------------------------------
+// corpora
+
+let seed = 42
+const rand = () => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff
+  return seed / 0x7fffffff
+}
+const words = ["the", "quick", "brown", "fox", "jumps", "över", "lazy", "dög", "→", "streams", "🎉", "effect", "data"]
+const word = () => words[Math.floor(rand() * words.length)]!
+const sentence = (n: number) => Array.from({ length: n }, word).join(" ")
+
+const build = (size: number, next: (i: number) => string): { text: string; items: number } => {
+  const parts: Array<string> = []
+  let length = 0
+  let i = 0
+  while (length < size) {
+    const s = next(i++)
+    parts.push(s)
+    length += s.length
+  }
+  return { text: parts.join(""), items: i }
+}
+
+const llm = (size: number) =>
+  build(size, (i) => `id: ${i}\ndata: {"choices":[{"delta":{"content":"${word()} "}}],"index":${i}}\n\n`)
+
+const large = (size: number) =>
+  build(size, (i) => {
+    const lines = 20 + Math.floor(rand() * 60)
+    let s = i % 3 === 0 ? `event: report\nid: ${i}\n` : `id: ${i}\n`
+    for (let l = 0; l < lines; l++) s += `data: ${sentence(6 + Math.floor(rand() * 14))}\n`
+    return s + "\n"
+  })
+
+const ndjson = (size: number) =>
+  build(size, (i) =>
+    JSON.stringify({
+      id: i,
+      name: sentence(3),
+      tags: [word(), word()],
+      score: Math.round(rand() * 1e6) / 100,
+      active: rand() > 0.5,
+      nested: { at: "2026-11-24T12:00:00Z", n: i * 7 }
+    }) + "\n")
+
+const encoder = new TextEncoder()
+const reads = (bytes: Uint8Array, size: number): Array<Uint8Array> => {
+  const out: Array<Uint8Array> = []
+  for (let at = 0; at < bytes.length; at += size) out.push(bytes.subarray(at, at + size))
+  return out
+}
+
+// ------------------------------------------------------------------------------------------------
+// implementations: each returns the number of items it decoded
+
+type Impl = (chunks: ReadonlyArray<Uint8Array>) => Promise<number>
+
+const countStream = <A, E>(stream: Stream.Stream<A, E>) => {
+  let n = 0
+  return Effect.runPromise(Stream.runForEachChunk(stream, (c) => Effect.sync(() => (n += c.length)))).then(() => n)
+}
+const fromReads = (chunks: ReadonlyArray<Uint8Array>) => Stream.fromChunks(...chunks.map((c) => Chunk.of(c)))
+
+const oursSse: Impl = (chunks) => countStream(fromReads(chunks).pipe(Sse.decode))
+
+const eventsourceParser: Impl = async (chunks) => {
+  let n = 0
+  const parser = createParser({ onEvent: () => void n++ })
+  const decoder = new TextDecoder()
+  for (const c of chunks) parser.feed(decoder.decode(c, { stream: true }))
+  parser.feed(decoder.decode())
+  return n
+}
+
+const experimentalSse: Impl = (chunks) =>
+  countStream(fromReads(chunks).pipe(Stream.decodeText(), Stream.pipeThroughChannel(ExperimentalSse.makeChannel())))
+
+const newlineBaseline: Impl = async (chunks) => {
+  let n = 0
+  const decoder = new TextDecoder()
+  for (const c of chunks) {
+    const text = decoder.decode(c, { stream: true })
+    let at = text.indexOf("\n")
+    while (at !== -1) {
+      n++
+      at = text.indexOf("\n", at + 1)
+    }
+  }
+  return n
+}
+
+const oursNdjson: Impl = (chunks) => countStream(fromReads(chunks).pipe(Ndjson.decode))
+
+const platformNdjson: Impl = (chunks) =>
+  countStream(fromReads(chunks).pipe(Stream.pipeThroughChannel(PlatformNdjson.unpack({ ignoreEmptyLines: true }))))
+
+const split2Ndjson: Impl = async (chunks) => {
+  let n = 0
+  await pipeline(
+    Readable.from(chunks),
+    split2(JSON.parse),
+    new Writable({
+      objectMode: true,
+      write(_value, _enc, done) {
+        n++
+        done()
+      }
+    })
+  )
+  return n
+}
+
+const handNdjson: Impl = async (chunks) => {
+  let n = 0
+  const decoder = new TextDecoder()
+  let rest = ""
+  for (const c of chunks) {
+    const text = rest + decoder.decode(c, { stream: true })
+    let start = 0
+    let at = text.indexOf("\n")
+    while (at !== -1) {
+      if (at > start) {
+        JSON.parse(text.slice(start, at))
+        n++
+      }
+      start = at + 1
+      at = text.indexOf("\n", start)
+    }
+    rest = text.slice(start)
+  }
+  if (rest.length > 0) {
+    JSON.parse(rest)
+    n++
+  }
+  return n
+}
+
+// ------------------------------------------------------------------------------------------------
+// timing
+
+const time = async (impl: Impl, chunks: ReadonlyArray<Uint8Array>, bytes: number, budgetMs: number) => {
+  const items = await impl(chunks) // warm-up, and the count to check
+  const runs: Array<number> = []
+  const start = performance.now()
+  while (performance.now() - start < budgetMs || runs.length < 3) {
+    const t0 = performance.now()
+    await impl(chunks)
+    runs.push(performance.now() - t0)
+  }
+  runs.sort((a, b) => a - b)
+  const median = runs[Math.floor(runs.length / 2)]!
+  return { items, ms: median, mbps: bytes / MiB / (median / 1000) }
+}
+
+const budget = quick ? 300 : 1500
+const fmt = (n: number) => n.toFixed(1).padStart(8)
+
+interface Row {
+  readonly corpus: string
+  readonly read: string
+  readonly name: string
+  readonly mbps: number
+  readonly items: number
+}
+
+const runGroup = async (
+  corpus: string,
+  text: string,
+  impls: ReadonlyArray<readonly [string, Impl]>,
+  reference: string
+) => {
+  const bytes = encoder.encode(text)
+  const rows: Array<Row> = []
+  for (const readSize of [16 * 1024, 64 * 1024]) {
+    const chunks = reads(bytes, readSize)
+    for (const [name, impl] of impls) {
+      // a slow peer is timed on a prefix (cut after a line end; a partial last event is discarded by all)
+      const slow = name.includes("experimental") || name.includes("@effect/platform")
+      const input = slow ? reads(bytes.subarray(0, bytes.lastIndexOf(10, bytes.length >> 2) + 1), readSize) : chunks
+      const size = input.reduce((n, c) => n + c.length, 0)
+      const r = await time(impl, input, size, budget)
+      rows.push({ corpus, read: `${readSize / 1024} KiB`, name: slow ? `${name} (¼ prefix)` : name, mbps: r.mbps, items: r.items })
+    }
+  }
+  console.log(`\n${corpus} — ${(bytes.length / MiB).toFixed(1)} MiB`)
+  console.log(`| read | implementation | MB/s | ours ÷ it | items |`)
+  console.log(`|---|---|---:|---:|---:|`)
+  for (const row of rows) {
+    const ours = rows.find((r) => r.read === row.read && r.name === reference)!
+    console.log(
+      `| ${row.read} | ${row.name} | ${fmt(row.mbps)} | ${(ours.mbps / row.mbps).toFixed(2)}× | ${row.items} |`
+    )
+  }
+  return rows
+}
+
+const main = async () => {
+  console.log(`node ${process.version}, ${quick ? "quick" : "full"} run, corpora of ${SIZE / MiB} MiB`)
+  const sseImpls = [
+    ["streamwire Sse.decode", oursSse],
+    ["eventsource-parser + TextDecoder", eventsourceParser],
+    ["@effect/experimental Sse.makeChannel", experimentalSse],
+    ["baseline: TextDecoder + count LF", newlineBaseline]
+  ] as const
+  await runGroup("SSE: LLM token stream (small JSON events)", llm(SIZE).text, sseImpls, "streamwire Sse.decode")
+  await runGroup("SSE: large multi-line events", large(SIZE).text, sseImpls, "streamwire Sse.decode")
+  await runGroup("NDJSON records", ndjson(SIZE).text, [
+    ["streamwire Ndjson.decode", oursNdjson],
+    ["@effect/platform Ndjson.unpack", platformNdjson],
+    ["split2 + JSON.parse", split2Ndjson],
+    ["hand-written TextDecoder + indexOf + JSON.parse", handNdjson]
+  ], "streamwire Ndjson.decode")
+
+  // linearity: 4× the input should take at most 4.4× the time
+  console.log(`\nLinearity (Sse.decode, LLM corpus, 16 KiB reads)`)
+  const small = reads(encoder.encode(llm(SIZE / 4).text), 16 * 1024)
+  const big = reads(encoder.encode(llm(SIZE).text), 16 * 1024)
+  const a = await time(oursSse, small, SIZE / 4, budget)
+  const b = await time(oursSse, big, SIZE, budget)
+  console.log(`| input | ms |\n|---|---:|\n| ${SIZE / 4 / MiB} MiB | ${a.ms.toFixed(1)} |\n| ${SIZE / MiB} MiB | ${b.ms.toFixed(1)} |`)
+  console.log(`time ratio for 4× input: ${(b.ms / a.ms).toFixed(2)}× (target ≤ 4.4×)`)
+
+  // one endless line: linear, not quadratic, and bounded by maxLineLength
+  const longLine = reads(encoder.encode("data: " + "x".repeat(SIZE) + "\n\n"), 16 * 1024)
+  const l = await time(oursSse, longLine, SIZE, budget)
+  console.log(`one ${SIZE / MiB} MiB data line in 16 KiB reads: ${l.mbps.toFixed(1)} MB/s`)
+
+  // memory: peak heap while decoding a generated stream of 64 MiB vs 512 MiB (never held whole)
+  console.log(`\nPeak memory while decoding a stream generated on the fly (Sse.decode, 16 KiB reads)`)
+  const piece = encoder.encode(llm(16 * 1024).text.slice(0, 16 * 1024))
+  const blockEnd = piece.lastIndexOf(10) // keep whole lines
+  const block = piece.subarray(0, blockEnd + 1)
+  for (const total of quick ? [32, 128] : [64, 512]) {
+    const n = Math.floor((total * MiB) / block.length)
+    ;(globalThis as any).gc?.()
+    const base = process.memoryUsage().heapUsed
+    let peak = 0
+    let i = 0
+    await countStream(
+      Stream.repeatEffectChunkOption(
+        Effect.suspend(() => i++ < n ? Effect.succeed(Chunk.of(block)) : Effect.fail(Option_none))
+      ).pipe(
+        Sse.decode,
+        Stream.tap(() =>
+          Effect.sync(() => {
+            const used = process.memoryUsage().heapUsed
+            if (used > peak) peak = used
+          })
+        )
+      )
+    )
+    console.log(`| ${total} MiB stream | peak heap above start: ${((peak - base) / MiB).toFixed(1)} MiB |`)
+  }
+}
+
+import { Option } from "effect"
+const Option_none = Option.none()
+
+main()
