@@ -81,7 +81,8 @@ export const parse = (options?: DecodeOptions) =>
   transduce(() => new internal.LineMachine<unknown>(config(options)))(self)
 
 /**
- * Text → values (splits lines itself; one leading BOM is stripped).
+ * Text → values (splits lines itself). The text is taken as it is: the BOM is stripped by UTF-8
+ * decoding (`Utf8.decode`, `TextDecoder`), so `Utf8.decode` then `Ndjson.decodeText()` is `Ndjson.decode`.
  *
  * @example
  * ```ts
@@ -96,7 +97,7 @@ export const parse = (options?: DecodeOptions) =>
  */
 export const decodeText = (options?: DecodeOptions) =>
 <E, R>(self: Stream.Stream<string, E, R>): Stream.Stream<unknown, E | DecodeError, R> =>
-  transduce(() => new internal.TextMachine<unknown>(config(options), true))(self) as Stream.Stream<
+  transduce(() => new internal.TextMachine<unknown>(config(options)))(self) as Stream.Stream<
     unknown,
     E | DecodeError,
     R

@@ -300,8 +300,9 @@ export const parse = <const I extends Include = never>(options?: ParseOptions<I>
   transduce(() => new internal.LineParser(internal.config(options)))(self) as any
 
 /**
- * Text → events, for text that is already decoded (a fetch text stream, `Utf8.decode`). Strips one
- * leading U+FEFF if the text still has it.
+ * Text → events, for text that is already decoded (a fetch text stream, `Utf8.decode`). The text is
+ * taken as it is: removing the BOM belongs to UTF-8 decoding (`Utf8.decode` does it, and so does
+ * `TextDecoder`), so `Utf8.decode` then `Sse.decodeText` is exactly `Sse.decode`.
  *
  * @example
  * ```ts
@@ -315,7 +316,7 @@ export const parse = <const I extends Include = never>(options?: ParseOptions<I>
  * @category decoding
  */
 export const decodeText = <E, R>(self: Stream.Stream<string, E, R>): Stream.Stream<SseEvent, E | DecodeError, R> =>
-  transduce(() => new internal.TextDecoderMachine(internal.config(undefined), true))(self) as any
+  transduce(() => new internal.TextDecoderMachine(internal.config(undefined)))(self) as any
 
 /**
  * {@link decodeText} with options: limits, and `include` to surface `Retry`, `Comment` and
@@ -326,9 +327,7 @@ export const decodeText = <E, R>(self: Stream.Stream<string, E, R>): Stream.Stre
  * import { Sse } from "@streamwire/codec"
  * import { Stream } from "effect"
  *
- * Stream.make("retry: 10
-: hi
-").pipe(Sse.decodeTextWith({ include: ["retry", "comment"] }))
+ * Stream.make("retry: 10\n: hi\n").pipe(Sse.decodeTextWith({ include: ["retry", "comment"] }))
  * ```
  *
  * @since 0.1.0
@@ -343,7 +342,7 @@ export const decodeTextWith: {
     options: ParseOptions<I>
   ): Stream.Stream<SseEvent | Included<I>, E | DecodeError, R>
 } = dual(2, (self: Stream.Stream<string, unknown, unknown>, options: ParseOptions<any>) =>
-  transduce(() => new internal.TextDecoderMachine(internal.config(options), true))(self))
+  transduce(() => new internal.TextDecoderMachine(internal.config(options)))(self))
 
 /**
  * Bytes → events in one pass over each read: UTF-8 (one BOM stripped, invalid bytes as U+FFFD),

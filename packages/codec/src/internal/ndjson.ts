@@ -102,18 +102,12 @@ export class TextMachine<A> implements Transducer<string, A, InvalidLine | LineT
   protected readonly parser: NdjsonParser<A>
   protected readonly scanner: LineScanner
   protected readonly sink: ScannedSink<A>
-  private started: boolean
-  constructor(config: Config<A>, stripBom: boolean) {
-    this.started = !stripBom
+  constructor(config: Config<A>) {
     this.parser = new NdjsonParser(config)
     this.scanner = new LineScanner(config.maxLineLength)
     this.sink = new ScannedSink(this.parser, this.scanner)
   }
   protected text(text: string): InvalidLine | LineTooLong | undefined {
-    if (!this.started && text.length > 0) {
-      this.started = true
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-    }
     return this.scanner.push(text, this.sink)
   }
   push(input: ReadonlyArray<string>, out: Array<A>): InvalidLine | LineTooLong | MalformedUtf8 | undefined {
@@ -142,7 +136,7 @@ export class ByteMachine<A> implements Transducer<Uint8Array, A, InvalidLine | L
   private readonly inner: TextMachine<A>
   private readonly utf8 = new Utf8Decoder()
   constructor(config: Config<A>) {
-    this.inner = new TextMachine(config, false)
+    this.inner = new TextMachine(config)
   }
   push(input: ReadonlyArray<Uint8Array>, out: Array<A>) {
     const texts: Array<string> = []

@@ -178,20 +178,14 @@ export class LineParser implements Transducer<string, Sse.SseMessage, EventTooLa
 export class TextDecoderMachine implements Transducer<string, Sse.SseMessage, EventTooLarge | LineTooLong> {
   private readonly parser: SseParser
   private readonly scanner: LineScanner
-  private started = false
-  constructor(config: ParserConfig, private readonly stripBom: boolean) {
+  constructor(config: ParserConfig) {
     this.parser = new SseParser(config)
     this.scanner = new LineScanner(config.maxLineLength)
   }
   push(texts: ReadonlyArray<string>, out: Array<Sse.SseMessage>) {
     this.parser.out = out
     for (let i = 0; i < texts.length; i++) {
-      let text = texts[i]!
-      if (!this.started && text.length > 0) {
-        this.started = true
-        if (this.stripBom && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-      }
-      const error = this.scanner.push(text, this.parser)
+      const error = this.scanner.push(texts[i]!, this.parser)
       if (error !== undefined) return error
     }
     return undefined
