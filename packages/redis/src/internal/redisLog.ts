@@ -1,0 +1,493 @@
+/**
+ * The Redis Streams `EventLog`.
+ *
+ * - One stream key per log. Each entry holds `type`, `data` and `prev`: the id of the entry before
+ *   it, written atomically by a Lua script at `XADD` time. The `prev` chain lets a subscriber tell
+ *   "nothing happened between my id and the next entry" from "entries were trimmed in between"
+ *   exactly, whatever the trimming (`MAXLEN ~`, `MINID`), without trusting id arithmetic.
+ * - One command connection (appends, `XRANGE` pages, the subscribe handshake) and one blocking
+ *   reader connection per log (not per subscriber): a "tail" fiber follows the stream with
+ *   `XREAD BLOCK` and keeps the newest entries in a bounded cache. Subscribers pull: from the cache
+ *   when their position is in it, else one bounded `XRANGE` page from Redis, else they wait for the
+ *   tail to read more. Nothing is pushed into an unbounded queue; a slow subscriber reads Redis at
+ *   its own pace, a page at a time, only when its downstream pulls.
+ * - Transient failures (connection lost, Redis loading) are retried on a `Schedule` from the last
+ *   delivered id, so a subscriber's position survives a reconnect.
+ *
+ * @internal
+ */
+import { Sse } from "@streamwire/codec"
+import { EventLog } from "@streamwire/server"
+import * as Chunk from "effect/Chunk"
+import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { Redis, type RedisOptions } from "ioredis"
+import * as StreamId from "./streamId.js"
+
+// ---------------------------------------------------------------------------------------------
+// options
+
+/** @internal */
+export interface Retention {
+  readonly maxLength?: number | undefined
+  readonly minAge?: Duration.DurationInput | undefined
+  readonly exact?: boolean | undefined
+}
+
+/** @internal */
+export interface Options {
+  readonly url?: string | undefined
+  readonly redis?: RedisOptions | undefined
+  readonly key: string
+  readonly retention?: Retention | undefined
+  readonly batchSize?: number | undefined
+  readonly cacheSize?: number | undefined
+  readonly blockTimeout?: Duration.DurationInput | undefined
+  readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
+}
+
+/** @internal */
+export const DEFAULT_BATCH = 100
+/** @internal */
+export const DEFAULT_CACHE = 1000
+/** @internal */
+export const DEFAULT_BLOCK = Duration.seconds(5)
+/** @internal */
+export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("50 millis").pipe(
+  Schedule.union(Schedule.spaced("2 seconds"))
+)
+
+interface Resolved {
+  readonly key: string
+  readonly maxLength: number | undefined
+  readonly trim: "~" | "="
+  readonly minAgeMillis: number | undefined
+  readonly batch: number
+  readonly cacheSize: number
+  readonly blockMillis: number
+  readonly retry: Schedule.Schedule<unknown, unknown>
+}
+
+const resolve = (options: Options): Resolved => {
+  const r = options.retention
+  return {
+    key: options.key,
+    maxLength: r?.maxLength === undefined ? undefined : Math.max(1, Math.floor(r.maxLength)),
+    trim: r?.exact === true ? "=" : "~",
+    minAgeMillis: r?.minAge === undefined ? undefined : Math.max(1, Duration.toMillis(Duration.decode(r.minAge))),
+    batch: Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH)),
+    cacheSize: Math.max(0, Math.floor(options.cacheSize ?? DEFAULT_CACHE)),
+    blockMillis: Math.max(1, Duration.toMillis(Duration.decode(options.blockTimeout ?? DEFAULT_BLOCK))),
+    retry: options.retry ?? defaultRetry
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// errors
+
+/**
+ * A subscriber's next entry does not follow its position: entries after it were trimmed (it fell
+ * behind retention) or the stream was deleted and recreated. @internal
+ */
+export class StreamGap extends Data.TaggedError("StreamGap")<{
+  readonly key: string
+  readonly after: string
+  readonly next: string
+  readonly nextPrev: string
+}> {
+  override get message(): string {
+    return `Redis stream "${this.key}": the entry after ${this.after} is gone (next retained entry ${this.next} follows ${this.nextPrev}); resubscribe after ${this.after} to get a Reset`
+  }
+}
+
+/** A failed Redis call, before it becomes an `EventLogError`. */
+class RedisCallError extends Data.TaggedError("RedisCallError")<{ readonly cause: unknown }> {}
+
+const transientReply = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN)\b/
+
+/** Connection-level failures and "try again" replies are retried; other Redis replies are not. @internal */
+export const isTransient = (cause: unknown): boolean => {
+  if (!(cause instanceof Error)) return false
+  if (cause.name === "ReplyError") return transientReply.test(cause.message)
+  return !(cause instanceof UnexpectedReply)
+}
+
+class UnexpectedReply extends Error {
+  override readonly name = "UnexpectedReply"
+}
+
+const call = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: (cause) => new RedisCallError({ cause }) })
+
+const toLogError = (operation: "append" | "subscribe" | "read") => (e: RedisCallError | StreamGap) =>
+  new EventLog.EventLogError({ operation, cause: e._tag === "StreamGap" ? e : e.cause })
+
+// ---------------------------------------------------------------------------------------------
+// scripts
+
+const APPEND_LUA = `
+local key = KEYS[1]
+local prev = '0-0'
+local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+if #last > 0 then
+  prev = last[1][1]
+elseif redis.call('EXISTS', key) == 1 then
+  local info = redis.call('XINFO', 'STREAM', key)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then prev = info[i + 1] end
+  end
+end
+local id
+if ARGV[3] ~= '' then
+  id = redis.call('XADD', key, 'MAXLEN', ARGV[4], ARGV[3], '*', 'type', ARGV[1], 'data', ARGV[2], 'prev', prev)
+else
+  id = redis.call('XADD', key, '*', 'type', ARGV[1], 'data', ARGV[2], 'prev', prev)
+end
+if ARGV[5] ~= '' then
+  local t = redis.call('TIME')
+  local cutoff = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[5])
+  if cutoff > 0 then redis.call('XTRIM', key, 'MINID', ARGV[4], string.format('%d', cutoff) .. '-0') end
+end
+return id
+`
+
+/** Atomically: does the key exist, its last generated id, and (ARGV[1] non-empty) a page from ARGV[1]. */
+const HANDSHAKE_LUA = `
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return {0, '0-0', {}} end
+local lastGen = '0-0'
+local info = redis.call('XINFO', 'STREAM', key)
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then lastGen = info[i + 1] end
+end
+local entries = {}
+if ARGV[1] ~= '' then entries = redis.call('XRANGE', key, ARGV[1], '+', 'COUNT', ARGV[2]) end
+return {1, lastGen, entries}
+`
+
+interface Scripts {
+  streamwireAppend(key: string, type: string, data: string, maxLen: string, trim: string, minAge: string): Promise<unknown>
+  streamwireHandshake(key: string, start: string, count: string): Promise<unknown>
+}
+
+type Client = Redis & Scripts
+
+// ---------------------------------------------------------------------------------------------
+// entries
+
+/** @internal */
+export interface Entry {
+  readonly id: string
+  readonly prev: string
+  readonly event: Sse.SseEvent
+}
+
+const decodeEntry = (raw: unknown): Entry => {
+  if (!Array.isArray(raw) || typeof raw[0] !== "string" || !Array.isArray(raw[1])) {
+    throw new UnexpectedReply(`not a stream entry: ${JSON.stringify(raw)}`)
+  }
+  const id = raw[0]
+  const fields = raw[1] as Array<unknown>
+  let type = "message"
+  let data = ""
+  let prev = StreamId.ZERO
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = String(fields[i])
+    const value = String(fields[i + 1])
+    if (name === "data") data = value
+    else if (name === "type") type = value
+    else if (name === "prev") prev = value
+  }
+  return { id, prev, event: { _tag: "SseEvent", type, data, lastEventId: id } }
+}
+
+const decodeEntries = (raw: unknown): Array<Entry> => {
+  if (raw === null) return []
+  if (!Array.isArray(raw)) throw new UnexpectedReply(`not a list of entries: ${JSON.stringify(raw)}`)
+  return raw.map(decodeEntry)
+}
+
+interface Handshake {
+  readonly exists: boolean
+  readonly lastGen: string
+  readonly entries: Array<Entry>
+}
+
+const decodeHandshake = (raw: unknown): Handshake => {
+  if (!Array.isArray(raw) || raw.length !== 3 || typeof raw[1] !== "string") {
+    throw new UnexpectedReply(`unexpected handshake reply: ${JSON.stringify(raw)}`)
+  }
+  return { exists: raw[0] === 1, lastGen: raw[1], entries: decodeEntries(raw[2]) }
+}
+
+/** `XREAD` reply for one key: `[[key, entries]]` or null. */
+const decodeRead = (raw: unknown): Array<Entry> => {
+  if (raw === null) return []
+  if (!Array.isArray(raw) || !Array.isArray(raw[0])) throw new UnexpectedReply(`unexpected XREAD reply: ${JSON.stringify(raw)}`)
+  return decodeEntries(raw[0][1])
+}
+
+// ---------------------------------------------------------------------------------------------
+// the tail: one blocking reader per log, and a bounded cache of the newest entries
+
+class Tail {
+  /** The entry that follows an id, for the cached entries. */
+  readonly byPrev = new Map<string, Entry>()
+  readonly order: Array<Entry> = []
+  head = 0
+  /** The id the tail has read up to (undefined until it started). */
+  position: string | undefined = undefined
+  constructor(readonly capacity: number, public signal: Deferred.Deferred<void>) {}
+
+  /** Up to `max` cached entries that follow `id` without a gap. */
+  after(id: string, max: number): Array<Entry> {
+    const out: Array<Entry> = []
+    let e = this.byPrev.get(id)
+    while (e !== undefined && out.length < max) {
+      out.push(e)
+      e = this.byPrev.get(e.id)
+    }
+    return out
+  }
+
+  /** Records a page the tail read, and swaps the signal: the old one is returned, to be completed. */
+  advance(entries: ReadonlyArray<Entry>, next: Deferred.Deferred<void>): Deferred.Deferred<void> {
+    if (this.capacity > 0) {
+      for (const e of entries) {
+        this.byPrev.set(e.prev, e)
+        this.order.push(e)
+      }
+      while (this.order.length - this.head > this.capacity) {
+        const old = this.order[this.head++]!
+        if (this.byPrev.get(old.prev) === old) this.byPrev.delete(old.prev)
+      }
+      if (this.head > 1024 && this.head * 2 > this.order.length) {
+        this.order.splice(0, this.head)
+        this.head = 0
+      }
+    }
+    if (entries.length > 0) this.position = entries[entries.length - 1]!.id
+    const old = this.signal
+    this.signal = next
+    return old
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// connections
+
+const closeClient = (client: Redis, how: "quit" | "disconnect") =>
+  (how === "quit"
+    ? call(() => client.quit()).pipe(Effect.timeout("1 second"), Effect.ignore)
+    : Effect.void).pipe(Effect.ensuring(Effect.sync(() => client.disconnect())))
+
+const createClient = (options: Options): Redis => {
+  const redisOptions: RedisOptions = { ...options.redis }
+  return options.url === undefined ? new Redis(redisOptions) : new Redis(options.url, redisOptions)
+}
+
+/** The two connections of a log: commands, and the blocking reader. @internal */
+export const connect = (options: Options): Effect.Effect<{ client: Client; reader: Redis }, EventLog.EventLogError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const runtime = yield* Effect.runtime<never>()
+    const logError = (which: string) => (error: Error) =>
+      Runtime.runFork(runtime)(Effect.logDebug(`Redis ${which} connection (${options.key}): ${error.message}`))
+    const client = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const c = createClient(options)
+        c.on("error", logError("command"))
+        c.defineCommand("streamwireAppend", { numberOfKeys: 1, lua: APPEND_LUA })
+        c.defineCommand("streamwireHandshake", { numberOfKeys: 1, lua: HANDSHAKE_LUA })
+        return c as Client
+      }),
+      (c) => closeClient(c, "quit")
+    )
+    // wait until Redis answers (for about 5 s more than ioredis's own retries), fail when it does not
+    yield* call(() => client.ping()).pipe(
+      Effect.retry({
+        schedule: Schedule.spaced("100 millis"),
+        times: 50,
+        while: (e) => isTransient(e.cause) && client.status !== "end"
+      }),
+      Effect.mapError(toLogError("read"))
+    )
+    const reader = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const r = client.duplicate()
+        r.on("error", logError("reader"))
+        return r
+      }),
+      // the reader may be blocked in XREAD: QUIT would wait for it, so just close the socket
+      (r) => closeClient(r, "disconnect")
+    )
+    return { client, reader }
+  })
+
+// ---------------------------------------------------------------------------------------------
+// the log
+
+/** @internal */
+export const make = (options: Options): Effect.Effect<EventLog.EventLog, EventLog.EventLogError, Scope.Scope> =>
+  Effect.flatMap(connect(options), ({ client, reader }) => makeWith(client, reader, options))
+
+const makeWith = (client: Client, reader: Redis, options: Options) =>
+  Effect.gen(function*() {
+    const o = resolve(options)
+    const key = o.key
+    const tail = new Tail(o.cacheSize, yield* Deferred.make<void>())
+    let subscribers = 0
+
+    const retrying = <A>(effect: Effect.Effect<A, RedisCallError>) =>
+      Effect.retry(effect, { schedule: o.retry, while: (e) => isTransient(e.cause) })
+
+    const handshake = (start: string) =>
+      call(() => client.streamwireHandshake(key, start, String(o.batch))).pipe(
+        Effect.flatMap((raw) => Effect.try({ try: () => decodeHandshake(raw), catch: (cause) => new RedisCallError({ cause }) }))
+      )
+
+    const readAfter = (id: string) =>
+      call(() => client.xrange(key, "(" + id, "+", "COUNT", o.batch)).pipe(
+        Effect.flatMap((raw) => Effect.try({ try: () => decodeEntries(raw), catch: (cause) => new RedisCallError({ cause }) }))
+      )
+
+    // --- the tail fiber: follows the stream with XREAD BLOCK on the reader connection, forever
+    const nextSignal = () => Deferred.make<void>()
+    const publish = (entries: ReadonlyArray<Entry>) =>
+      Effect.flatMap(nextSignal(), (next) => Deferred.succeed(tail.advance(entries, next), undefined))
+    const logRetry = <A>(what: string, effect: Effect.Effect<A, RedisCallError>) =>
+      effect.pipe(
+        Effect.tapError((e) => Effect.logWarning(`Redis event log "${key}": ${what} failed, retrying`, e.cause)),
+        Effect.retry(o.retry)
+      )
+    const follow = Effect.gen(function*() {
+      const start = yield* logRetry("reading the stream head", handshake(""))
+      tail.position = start.lastGen
+      // wake anyone who started waiting before the tail knew where it was
+      yield* publish([])
+      while (true) {
+        const from = tail.position
+        const entries = yield* logRetry(
+          "XREAD",
+          call(() => reader.xread("COUNT", o.batch, "BLOCK", o.blockMillis, "STREAMS", key, from)).pipe(
+            Effect.flatMap((raw) => Effect.try({ try: () => decodeRead(raw), catch: (cause) => new RedisCallError({ cause }) }))
+          )
+        )
+        if (entries.length > 0) yield* publish(entries)
+      }
+    })
+    yield* Effect.forkScoped(Effect.interruptible(follow))
+
+    // --- append
+    const append = (input: EventLog.EventInput) =>
+      Effect.suspend((): Effect.Effect<Sse.SseEvent, Sse.InvalidField | EventLog.EventLogError> => {
+        const checked = Sse.event({ data: input.data, type: input.type, id: "x" })
+        if (Either.isLeft(checked)) return Effect.fail(checked.left)
+        const type = checked.right.type
+        return call(() =>
+          client.streamwireAppend(
+            key,
+            type,
+            input.data,
+            o.maxLength === undefined ? "" : String(o.maxLength),
+            o.trim,
+            o.minAgeMillis === undefined ? "" : String(Math.round(o.minAgeMillis))
+          )
+        ).pipe(
+          Effect.mapError(toLogError("append")),
+          Effect.map((id): Sse.SseEvent => ({ _tag: "SseEvent", type, data: input.data, lastEventId: String(id) }))
+        )
+      })
+
+    // --- subscribe
+    const fromStart = (requested: string | undefined, reason: EventLog.Reset["reason"]) =>
+      Effect.map(retrying(handshake("-")), (h) => {
+        const items: Array<EventLog.LogItem> = []
+        if (requested !== undefined) {
+          const oldest = h.entries.length > 0 ? Option.some(h.entries[0]!.id) : Option.none()
+          items.push({ _tag: "Reset", requested, reason, oldest })
+        }
+        for (const e of h.entries) items.push(e.event)
+        const cursor = h.entries.length > 0 ? h.entries[h.entries.length - 1]!.id : h.lastGen
+        return { items, cursor }
+      })
+
+    const start = (subscribeOptions: EventLog.SubscribeOptions | undefined) =>
+      Effect.gen(function*() {
+        const after = EventLog.afterId(subscribeOptions)
+        if (Option.isNone(after)) {
+          if (subscribeOptions?.initial === "retained") return yield* fromStart(undefined, "unknown")
+          const h = yield* retrying(handshake(""))
+          return { items: [] as Array<EventLog.LogItem>, cursor: h.lastGen }
+        }
+        const requested = after.value
+        const id = StreamId.canonical(requested)
+        if (id === undefined) return yield* fromStart(requested, "unknown")
+        const h = yield* retrying(handshake("(" + id))
+        if (!h.exists) return yield* fromStart(requested, "unknown")
+        if (h.entries.length > 0) {
+          const c = StreamId.compare(h.entries[0]!.prev, id)
+          if (c !== 0) return yield* fromStart(requested, c > 0 ? "expired" : "unknown")
+          return { items: h.entries.map((e): EventLog.LogItem => e.event), cursor: h.entries[h.entries.length - 1]!.id }
+        }
+        const c = StreamId.compare(id, h.lastGen)
+        if (c !== 0) return yield* fromStart(requested, c > 0 ? "unknown" : "expired")
+        return { items: [] as Array<EventLog.LogItem>, cursor: id }
+      })
+
+    /** The next page after `cursor`: from the tail's cache, else from Redis, else wait for the tail. */
+    const next = (cursor: string): Effect.Effect<Array<Entry>, RedisCallError | StreamGap> =>
+      Effect.gen(function*() {
+        while (true) {
+          const signal = tail.signal
+          const cached = tail.after(cursor, o.batch)
+          if (cached.length > 0) return cached
+          if (tail.position !== cursor) {
+            const entries = yield* retrying(readAfter(cursor))
+            if (entries.length > 0) {
+              const first = entries[0]!
+              if (first.prev !== cursor) {
+                return yield* Effect.fail(new StreamGap({ key, after: cursor, next: first.id, nextPrev: first.prev }))
+              }
+              return entries
+            }
+          }
+          yield* Deferred.await(signal)
+        }
+      })
+
+    const subscribe = (subscribeOptions?: EventLog.SubscribeOptions): Stream.Stream<EventLog.LogItem, EventLog.EventLogError> =>
+      Stream.unwrapScoped(Effect.gen(function*() {
+        const first = yield* start(subscribeOptions).pipe(Effect.mapError(toLogError("subscribe")))
+        yield* Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--))
+        let cursor = first.cursor
+        const pull = Effect.suspend(() => next(cursor)).pipe(
+          Effect.mapError(toLogError("read")),
+          Effect.map((entries) => {
+            cursor = entries[entries.length - 1]!.id
+            return Chunk.unsafeFromArray(entries.map((e): EventLog.LogItem => e.event))
+          })
+        )
+        const live = Stream.repeatEffectChunk(pull)
+        return first.items.length === 0 ? live : Stream.concat(Stream.fromIterable(first.items), live)
+      }))
+
+    const lastId = handshake("").pipe(
+      Effect.mapError(toLogError("read")),
+      Effect.map((h) => (h.exists && h.lastGen !== StreamId.ZERO ? Option.some(h.lastGen) : Option.none<string>()))
+    )
+
+    const log: EventLog.EventLog = {
+      append,
+      subscribe,
+      lastId,
+      subscriberCount: Effect.sync(() => subscribers)
+    }
+    return log
+  })

@@ -1,0 +1,183 @@
+/**
+ * Newline-delimited JSON responses: a `Stream` of values (optionally encoded by a Schema) becomes a
+ * streamed `application/x-ndjson` response, one JSON text per line, written as produced. Same
+ * per-connection buffer, slow-client policy and clean disconnects as `SseResponse`; heartbeats
+ * (off by default) are empty lines, which NDJSON readers skip.
+ *
+ * @since 0.1.0
+ */
+import type * as Headers from "@effect/platform/Headers"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Ndjson } from "@streamwire/codec"
+import * as Cause from "effect/Cause"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Schedule from "effect/Schedule"
+import type * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as connection from "./internal/connection.js"
+import { toRecord } from "./internal/headers.js"
+import * as RequestBody from "./RequestBody.js"
+import type { SlowClientPolicy } from "./SseResponse.js"
+
+/**
+ * The `Content-Type` of every NDJSON response.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const contentType = "application/x-ndjson"
+
+/**
+ * Options of every NDJSON response.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Empty lines while idle: a duration, a `Schedule`, or `false` (the default). */
+  readonly heartbeat?: Duration.DurationInput | Schedule.Schedule<unknown> | false | undefined
+  /** Extra response headers. */
+  readonly headers?: Headers.Input | undefined
+  /** Status code (default 200). */
+  readonly status?: number | undefined
+  /** Values that may wait for a slow client (default 1,024). */
+  readonly bufferSize?: number | undefined
+  /** See `SseResponse.SlowClientPolicy`. Default `"backpressure"`. */
+  readonly onSlowClient?: SlowClientPolicy | undefined
+  /**
+   * What a failure of the stream becomes: `"close"` (default: end the response; the cause is logged)
+   * or a function giving a last value to write (e.g. `{ error: "..." }`), then close.
+   */
+  readonly onError?: "close" | ((cause: Cause.Cause<unknown>) => unknown) | undefined
+}
+
+const newline = new TextEncoder().encode("\n")
+
+/**
+ * The body of an NDJSON response, as bytes: values encoded (one write per chunk of values), through
+ * the connection's buffer (its size counts those writes), with empty lines as heartbeats.
+ *
+ * @example
+ * ```ts
+ * import { NdjsonResponse } from "@streamwire/server"
+ * import { Ndjson } from "@streamwire/codec"
+ * import { Stream } from "effect"
+ *
+ * const bytes = NdjsonResponse.body(Stream.make({ a: 1 }).pipe(Ndjson.encode)) // '{"a":1}\n'
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const body = <E>(lines: Stream.Stream<Uint8Array, E>, options?: Options): Stream.Stream<Uint8Array> =>
+  connection.buffered<Uint8Array, E>(lines, {
+    bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
+    onSlowClient: options?.onSlowClient ?? "backpressure",
+    heartbeat: connection.heartbeatSchedule(options?.heartbeat ?? false),
+    heartbeatItem: newline
+  }).pipe(
+    Stream.prepend(connection.flushHeaders),
+    Stream.catchAllCause((cause) => {
+      if (Cause.isInterruptedOnly(cause)) return Stream.failCause(cause as Cause.Cause<never>)
+      const onError = options?.onError
+      return Stream.unwrap(Effect.as(
+        Effect.logWarning("NDJSON stream failed; closing the response", cause),
+        onError === undefined || onError === "close"
+          ? Stream.empty
+          : Ndjson.encode(Stream.make(onError(cause))).pipe(Stream.catchAll(() => Stream.empty))
+      ))
+    })
+  )
+
+const respond = <E, R>(
+  lines: Stream.Stream<Uint8Array, E, R>,
+  options: Options | undefined
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
+  Effect.map(Effect.context<R>(), (context) =>
+    HttpServerResponse.stream(body(Stream.provideContext(lines, context), options), {
+      status: options?.status ?? 200,
+      contentType,
+      headers: { "cache-control": "no-cache", "x-accel-buffering": "no", ...toRecord(options?.headers) }
+    }))
+
+
+/**
+ * A `Stream` of JSON values as a streamed NDJSON response.
+ *
+ * @example
+ * ```ts
+ * import { NdjsonResponse } from "@streamwire/server"
+ * import { HttpRouter } from "@effect/platform"
+ * import { Stream } from "effect"
+ *
+ * const router = HttpRouter.empty.pipe(
+ *   HttpRouter.get("/rows", NdjsonResponse.make(Stream.range(1, 3).pipe(Stream.map((id) => ({ id })))))
+ * )
+ * // {"id":1}\n{"id":2}\n{"id":3}\n
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <A, E, R>(
+  stream: Stream.Stream<A, E, R>,
+  options?: Options
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> => respond(Ndjson.encode(stream), options)
+
+/**
+ * Values encoded by a Schema, then as NDJSON.
+ *
+ * @example
+ * ```ts
+ * import { NdjsonResponse } from "@streamwire/server"
+ * import { Schema, Stream } from "effect"
+ *
+ * const Row = Schema.Struct({ at: Schema.DateFromString })
+ * const handler = NdjsonResponse.schema(Row, Stream.make({ at: new Date(0) }))
+ * // {"at":"1970-01-01T00:00:00.000Z"}\n
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const schema = <A, I, E, R>(
+  schema: Schema.Schema<A, I, never>,
+  stream: Stream.Stream<A, E, R>,
+  options?: Options
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
+  respond(Ndjson.encodeSchema(stream, schema), options)
+
+/**
+ * POST-then-stream as NDJSON: decode the JSON body with a Schema (a bad body gets a `400` with a
+ * clear message, before anything is streamed), answer with a stream of values.
+ *
+ * @example
+ * ```ts
+ * import { NdjsonResponse } from "@streamwire/server"
+ * import { HttpRouter } from "@effect/platform"
+ * import { Schema, Stream } from "effect"
+ *
+ * const Prompt = Schema.Struct({ prompt: Schema.String })
+ * const router = HttpRouter.empty.pipe(
+ *   HttpRouter.post("/chat.ndjson", NdjsonResponse.fromJsonBody(Prompt, ({ prompt }) =>
+ *     Stream.fromIterable(prompt.split(" ")).pipe(Stream.map((token) => ({ token })))
+ *   ))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromJsonBody = <B, I, RS, A, E, R>(
+  bodySchema: Schema.Schema<B, I, RS>,
+  f: (body: B) => Stream.Stream<A, E, R>,
+  options?: Options
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | RS | R> =>
+  RequestBody.json(bodySchema).pipe(
+    Effect.matchEffect({
+      onFailure: (error) => Effect.succeed(RequestBody.toResponse(error)),
+      onSuccess: (value) => make(f(value), options)
+    })
+  )

@@ -1,0 +1,440 @@
+/**
+ * Server-Sent Events responses for `@effect/platform`: a `Stream` of events becomes a streamed
+ * `HttpServerResponse` (`text/event-stream; charset=utf-8`, `Cache-Control: no-cache`,
+ * `Connection: keep-alive`, `X-Accel-Buffering: no`), written as produced, with heartbeat comments
+ * on a `Schedule` while the line is idle, an optional `retry:` hint, a bounded per-connection
+ * buffer with a slow-client policy, and a defined ending when the stream fails. Resuming after the
+ * request's `Last-Event-ID` is one call away, from an `EventLog` or from your own stream.
+ *
+ * When the client goes away, the fiber writing the response is interrupted and the stream's scope
+ * closes: its finalizers run and no timer, subscription or fiber is left behind.
+ *
+ * @since 0.1.0
+ */
+import type * as Headers from "@effect/platform/Headers"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Sse } from "@streamwire/codec"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { EventLog, type LogItem, type Reset } from "./EventLog.js"
+import * as connection from "./internal/connection.js"
+import { toRecord } from "./internal/headers.js"
+import * as RequestBody from "./RequestBody.js"
+
+/**
+ * The headers of every SSE response (extra headers are added to these).
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ *
+ * SseResponse.headers["cache-control"] // "no-cache"
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const headers: Readonly<Record<string, string>> = {
+  "cache-control": "no-cache",
+  "connection": "keep-alive",
+  "x-accel-buffering": "no"
+}
+
+/**
+ * The `Content-Type` of every SSE response.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const contentType = "text/event-stream; charset=utf-8"
+
+/**
+ * What happens when the client reads more slowly than events are produced and the connection's
+ * buffer is full:
+ * - `"disconnect"`: end the response; an `EventSource` reconnects with its `Last-Event-ID` and
+ *   resumes from the log. The default for shared sources (`fromLog`), so one slow client never holds
+ *   memory or slows anyone else.
+ * - `"drop-oldest"`: discard the oldest buffered events (for "latest value" feeds).
+ * - `"backpressure"`: the source waits. The default for `make`, whose stream is usually made for
+ *   this one connection (an LLM answer, a query result).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SlowClientPolicy = connection.SlowClientPolicy
+
+/**
+ * What a failure of the stream becomes, once the response has started (the status is already 200):
+ * - `"event"` (default): an `event: error` whose data is a safe, generic message, then close.
+ * - `"close"`: just close.
+ * - a function of the `Cause` giving the event to write (keep secrets out of it), then close.
+ *
+ * The cause is logged either way.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OnError = "event" | "close" | ((cause: Cause.Cause<unknown>) => Sse.SseEvent)
+
+/**
+ * Options of every SSE response.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * Heartbeat comments (`:\n`) so proxies keep an idle line open: a duration (sent when nothing was
+   * written since the previous tick), any `Schedule`, or `false`. Default: every 15 seconds.
+   */
+  readonly heartbeat?: Duration.DurationInput | Schedule.Schedule<unknown> | false | undefined
+  /** Text of the heartbeat comment (default empty: `:\n`). */
+  readonly heartbeatComment?: string | undefined
+  /** A `retry:` hint written first: how long clients wait before reconnecting. */
+  readonly retry?: Duration.DurationInput | undefined
+  /** Extra response headers (they may override the defaults). */
+  readonly headers?: Headers.Input | undefined
+  /** Status code (default 200). */
+  readonly status?: number | undefined
+  /** Messages that may wait for a slow client (default 1,024). */
+  readonly bufferSize?: number | undefined
+  /** See {@link SlowClientPolicy}. Default `"backpressure"` (`"disconnect"` for `fromLog`). */
+  readonly onSlowClient?: SlowClientPolicy | undefined
+  /** See {@link OnError}. */
+  readonly onError?: OnError | undefined
+}
+
+const encoder = new TextEncoder()
+
+const errorEvent = (onError: OnError | undefined, cause: Cause.Cause<unknown>): Sse.SseEvent | undefined => {
+  if (onError === "close") return undefined
+  if (onError === undefined || onError === "event") {
+    return { _tag: "SseEvent", type: "error", data: "the stream failed", lastEventId: "" }
+  }
+  return onError(cause)
+}
+
+/**
+ * The body of an SSE response, as bytes: the `retry:` hint, then the messages through the
+ * connection's buffer with heartbeats, encoded by `Sse.encode`, with the failure handling applied.
+ * `make` is this plus the headers; use it directly to build a response by hand.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { Sse } from "@streamwire/codec"
+ * import { Stream } from "effect"
+ *
+ * const body = SseResponse.body(Stream.make(Sse.unsafeEvent({ data: "hi" })), { heartbeat: false })
+ * // Stream<Uint8Array>: "data: hi\n\n"
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const body = <E>(
+  stream: Stream.Stream<Sse.SseMessage, E>,
+  options?: Options
+): Stream.Stream<Uint8Array> => {
+  const messages = connection.buffered<Sse.SseMessage, E>(stream, {
+    bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
+    onSlowClient: options?.onSlowClient ?? "backpressure",
+    heartbeat: connection.heartbeatSchedule(options?.heartbeat),
+    heartbeatItem: Sse.comment(options?.heartbeatComment ?? "")
+  })
+  const withRetry = options?.retry === undefined ? messages : Stream.concat(Stream.make(Sse.retry(options.retry)), messages)
+  return withRetry.pipe(
+    Sse.encode,
+    Stream.prepend(connection.flushHeaders),
+    Stream.catchAllCause((cause) => {
+      if (Cause.isInterruptedOnly(cause)) return Stream.failCause(cause as Cause.Cause<never>)
+      return Stream.unwrap(Effect.as(
+        Effect.logWarning("SSE stream failed; closing the response", cause),
+        Option.match(Option.fromNullable(errorEvent(options?.onError, cause)), {
+          onNone: () => Stream.empty,
+          onSome: (event) =>
+            Either.match(Sse.renderMessage(event), {
+              onLeft: () => Stream.empty,
+              onRight: (text) => Stream.make(encoder.encode(text))
+            })
+        })
+      ))
+    })
+  )
+}
+
+/**
+ * A `Stream` of SSE messages (events, comments, retry hints) as a streamed response.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { Sse } from "@streamwire/codec"
+ * import { HttpRouter } from "@effect/platform"
+ * import { Schedule, Stream } from "effect"
+ *
+ * const ticks = Stream.fromSchedule(Schedule.spaced("1 second")).pipe(
+ *   Stream.map((n) => Sse.unsafeEvent({ type: "tick", data: String(n), id: String(n) }))
+ * )
+ * const router = HttpRouter.empty.pipe(
+ *   HttpRouter.get("/ticks", SseResponse.make(ticks, { retry: "2 seconds", heartbeat: "15 seconds" }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <E, R>(
+  stream: Stream.Stream<Sse.SseMessage, E, R>,
+  options?: Options
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
+  Effect.map(Effect.context<R>(), (context) =>
+    HttpServerResponse.stream(body(Stream.provideContext(stream, context), options), {
+      status: options?.status ?? 200,
+      contentType,
+      headers: options?.headers === undefined ? headers : { ...headers, ...toRecord(options.headers) }
+    }))
+
+
+/**
+ * Values encoded with a Schema (to a string, e.g. `Schema.parseJson(...)`) as events of one type.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { Schema, Stream } from "effect"
+ *
+ * const Price = Schema.parseJson(Schema.Struct({ symbol: Schema.String, price: Schema.Number }))
+ * const handler = SseResponse.schema(Price, Stream.make({ symbol: "ACME", price: 42 }), { type: "price" })
+ * // event: price
+ * // data: {"symbol":"ACME","price":42}
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const schema = <A, I extends string, E, R>(
+  schema: Schema.Schema<A, I, never>,
+  stream: Stream.Stream<A, E, R>,
+  options?: Options & { readonly type?: string | undefined }
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
+  make(Sse.encodeData(stream, schema, { type: options?.type }), options)
+
+// ---------------------------------------------------------------------------------------------
+// resume
+
+/**
+ * The id a reconnecting client resumes after: the `Last-Event-ID` header (which `EventSource`
+ * sends on reconnect), else the `lastEventId` query parameter (for clients that cannot set headers,
+ * e.g. a first `EventSource` connection that resumes a stored id). Empty values count as absent.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { HttpServerResponse } from "@effect/platform"
+ * import { Effect, Option } from "effect"
+ *
+ * const handler = Effect.map(SseResponse.lastEventId, (id) =>
+ *   HttpServerResponse.text(Option.getOrElse(id, () => "(none)")))
+ * ```
+ *
+ * @since 0.1.0
+ * @category resume
+ */
+export const lastEventId: Effect.Effect<Option.Option<string>, never, HttpServerRequest.HttpServerRequest> = Effect.map(
+  HttpServerRequest.HttpServerRequest,
+  (request) => lastEventIdOf(request)
+)
+
+/**
+ * {@link lastEventId} of a given request.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { HttpServerRequest } from "@effect/platform"
+ *
+ * const request = HttpServerRequest.fromWeb(new Request("http://x/events?lastEventId=41"))
+ * SseResponse.lastEventIdOf(request) // Option.some("41")
+ * ```
+ *
+ * @since 0.1.0
+ * @category resume
+ */
+export const lastEventIdOf = (request: HttpServerRequest.HttpServerRequest): Option.Option<string> => {
+  const header = request.headers["last-event-id"]
+  if (header !== undefined && header !== "") return Option.some(header)
+  const q = request.url.indexOf("?")
+  if (q < 0) return Option.none()
+  const value = new URLSearchParams(request.url.slice(q + 1)).get("lastEventId")
+  return value === null || value === "" ? Option.none() : Option.some(value)
+}
+
+/**
+ * Resume in one line: your stream factory gets the id the client resumes after.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { Sse } from "@streamwire/codec"
+ * import { Option, Stream } from "effect"
+ *
+ * // counts from where the client left off
+ * const handler = SseResponse.resume((after) => {
+ *   const start = Option.match(after, { onNone: () => 1, onSome: (id) => Number(id) + 1 })
+ *   return Stream.iterate(start, (n) => n + 1).pipe(
+ *     Stream.take(10),
+ *     Stream.map((n) => Sse.unsafeEvent({ data: String(n), id: String(n) }))
+ *   )
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category resume
+ */
+export const resume = <E, R>(
+  f: (lastEventId: Option.Option<string>) => Stream.Stream<Sse.SseMessage, E, R>,
+  options?: Options
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest> =>
+  Effect.flatMap(lastEventId, (id) => make(f(id), options))
+
+/**
+ * Options of {@link fromLog}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FromLogOptions extends Options {
+  /** Without a `Last-Event-ID`: live events only (default) or the retained ones first. */
+  readonly initial?: "live" | "retained" | undefined
+  /**
+   * What a {@link Reset} (the client's id is no longer retained, or unknown) is written as: by default
+   * an `event: reset` whose data is `{"lastEventId":…,"reason":"expired"|"unknown"}`. The events
+   * the log retains follow it.
+   */
+  readonly onReset?: ((reset: Reset) => Sse.SseMessage) | undefined
+}
+
+/**
+ * The default rendering of a {@link Reset}.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { Option } from "effect"
+ *
+ * SseResponse.resetEvent({ _tag: "Reset", requested: "a-1", reason: "expired", oldest: Option.some("a-9") })
+ * // event: reset / data: {"lastEventId":"a-1","reason":"expired","oldest":"a-9"}
+ * ```
+ *
+ * @since 0.1.0
+ * @category resume
+ */
+export const resetEvent = (reset: Reset): Sse.SseEvent => ({
+  _tag: "SseEvent",
+  type: "reset",
+  data: JSON.stringify({ lastEventId: reset.requested, reason: reset.reason, oldest: Option.getOrNull(reset.oldest) }),
+  lastEventId: ""
+})
+
+/**
+ * Follows a given log: replay after the request's `Last-Event-ID` (header or query), then live.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog, SseResponse } from "@streamwire/server"
+ * import { HttpRouter } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const prices = yield* MemoryEventLog.make()
+ *   const news = yield* MemoryEventLog.make()
+ *   return HttpRouter.empty.pipe(
+ *     HttpRouter.get("/prices", SseResponse.fromEventLog(prices)),
+ *     HttpRouter.get("/news", SseResponse.fromEventLog(news, { initial: "retained" }))
+ *   )
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category resume
+ */
+export const fromEventLog = (
+  log: EventLog,
+  options?: FromLogOptions
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
+  Effect.flatMap(lastEventId, (after) => {
+    const onReset = options?.onReset ?? resetEvent
+    const messages = log.subscribe({ after, initial: options?.initial }).pipe(
+      Stream.map((item: LogItem): Sse.SseMessage => item._tag === "Reset" ? onReset(item) : item)
+    )
+    return make(messages, { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" })
+  })
+
+/**
+ * The `EventLog` service as an SSE endpoint, resumable: the one-liner.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventLog, SseResponse } from "@streamwire/server"
+ * import { HttpRouter } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const router = HttpRouter.empty.pipe(
+ *   HttpRouter.get("/events", SseResponse.fromLog({ retry: "2 seconds" }))
+ * )
+ * // provide MemoryEventLog.layer() (or another EventLog) where the server is built
+ * ```
+ *
+ * @since 0.1.0
+ * @category resume
+ */
+export const fromLog = (
+  options?: FromLogOptions
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | EventLog> =>
+  Effect.flatMap(EventLog, (log) => fromEventLog(log, options))
+
+// ---------------------------------------------------------------------------------------------
+// POST then stream
+
+/**
+ * The LLM-chat pattern: decode the JSON request body with a Schema, then answer with an event
+ * stream. A body that is not JSON or fails the Schema gets a `400` with a clear message before
+ * anything is streamed.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { Sse } from "@streamwire/codec"
+ * import { HttpRouter } from "@effect/platform"
+ * import { Schema, Stream } from "effect"
+ *
+ * const Prompt = Schema.Struct({ prompt: Schema.String })
+ * const router = HttpRouter.empty.pipe(
+ *   HttpRouter.post("/chat", SseResponse.fromJsonBody(Prompt, ({ prompt }) =>
+ *     Stream.fromIterable(prompt.split(" ")).pipe(Stream.map((word) => Sse.unsafeEvent({ type: "token", data: word })))
+ *   ))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromJsonBody = <A, I, RS, E, R>(
+  bodySchema: Schema.Schema<A, I, RS>,
+  f: (body: A) => Stream.Stream<Sse.SseMessage, E, R>,
+  options?: Options
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | RS | R> =>
+  RequestBody.json(bodySchema).pipe(
+    Effect.matchEffect({
+      onFailure: (error) => Effect.succeed(RequestBody.toResponse(error)),
+      onSuccess: (value) => make(f(value), options)
+    })
+  )
