@@ -1,7 +1,7 @@
 /** @internal */
-import { EventTooLarge, InvalidField, type LineTooLong, type MalformedUtf8 } from "../CodecError.js"
+import { EventTooLarge, InvalidField, LineTooLong, type MalformedUtf8 } from "../CodecError.js"
 import type * as Sse from "../Sse.js"
-import { type LineSink, LineScanner } from "./lines.js"
+import type { LineSink } from "./lines.js"
 import type { Transducer } from "./transduce.js"
 import { SLICE, Utf8Decoder } from "./utf8.js"
 
@@ -33,6 +33,7 @@ export const config = (options: Sse.ParseOptions<Sse.Include> | undefined): Pars
 
 const COLON = 58
 const SPACE = 32
+const LF = 10
 
 /**
  * The WHATWG "interpret the line" and "dispatch the event" steps, over one line at a time. Fields
@@ -55,7 +56,113 @@ export class SseParser implements LineSink<EventTooLarge> {
     return this.lineAt(text, start, end)
   }
 
-  private lineAt(text: string, start: number, end: number): EventTooLarge | undefined {
+  /** A partial line carried to the next piece of text (`feed` only). */
+  private carry = ""
+  /** The last piece ended with CR: an LF at the start of the next one ends nothing. */
+  private skipLF = false
+  /** Characters fed before the current piece. */
+  private consumed = 0
+
+  /**
+   * The fused path: splits `text` into lines and interprets them in one loop (no per-line call
+   * for the common `data:` line, a dedicated loop for text without CR). An unterminated last line
+   * is carried over, bounded by `maxLineLength`, and never interpreted at end of stream.
+   */
+  feed(text: string): EventTooLarge | LineTooLong | undefined {
+    const len = text.length
+    if (len === 0) return undefined
+    let pos = 0
+    if (this.skipLF) {
+      this.skipLF = false
+      if (text.charCodeAt(0) === LF) pos = 1
+    }
+    const max = this.config.maxLineLength
+    if (this.carry.length > 0) {
+      const lf = text.indexOf("\n", pos)
+      const cr = text.indexOf("\r", pos)
+      const eol = lf === -1 ? cr : cr === -1 ? lf : lf < cr ? lf : cr
+      if (eol === -1) {
+        const size = this.carry.length + len - pos
+        if (size > max) return this.tooLong(size, this.consumed - this.carry.length)
+        this.carry += pos === 0 ? text : text.slice(pos)
+        this.consumed += len
+        return undefined
+      }
+      const line = this.carry + text.slice(pos, eol)
+      if (line.length > max) return this.tooLong(line.length, this.consumed - this.carry.length)
+      this.carry = ""
+      pos = this.next(text, eol)
+      const error = this.lineAt(line, 0, line.length)
+      if (error !== undefined) return error
+    }
+    let error: EventTooLarge | undefined
+    if (text.indexOf("\r", pos) === -1) {
+      // LF only: the common case
+      let lf = text.indexOf("\n", pos)
+      while (lf !== -1) {
+        if (lf - pos > max) return this.tooLong(lf - pos, this.consumed + pos)
+        if (
+          lf - pos >= 5 && text.charCodeAt(pos) === 100 && text.charCodeAt(pos + 4) === COLON &&
+          text.charCodeAt(pos + 1) === 97 && text.charCodeAt(pos + 2) === 116 && text.charCodeAt(pos + 3) === 97
+        ) {
+          this.lineNumber++
+          error = this.appendData(text.slice(text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5, lf))
+        } else {
+          error = this.lineAt(text, pos, lf)
+        }
+        if (error !== undefined) return error
+        pos = lf + 1
+        lf = text.indexOf("\n", pos)
+      }
+    } else {
+      let nextLF = text.indexOf("\n", pos)
+      let nextCR = text.indexOf("\r", pos)
+      while (true) {
+        if (nextLF !== -1 && nextLF < pos) nextLF = text.indexOf("\n", pos)
+        if (nextCR !== -1 && nextCR < pos) nextCR = text.indexOf("\r", pos)
+        const eol = nextCR === -1 || (nextLF !== -1 && nextLF < nextCR) ? nextLF : nextCR
+        if (eol === -1) break
+        if (eol - pos > max) return this.tooLong(eol - pos, this.consumed + pos)
+        const from = pos
+        pos = this.next(text, eol)
+        error = this.lineAt(text, from, eol)
+        if (error !== undefined) return error
+        if (pos >= len) break
+      }
+    }
+    if (pos < len) {
+      if (len - pos > max) return this.tooLong(len - pos, this.consumed + pos)
+      this.carry = text.slice(pos)
+    }
+    this.consumed += len
+    return undefined
+  }
+
+  /** Position after the line ending at `eol` (CR, LF or CRLF; a CR at the very end defers). */
+  private next(text: string, eol: number): number {
+    if (text.charCodeAt(eol) === LF) return eol + 1
+    if (eol + 1 < text.length) return text.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1
+    this.skipLF = true
+    return eol + 1
+  }
+
+  private tooLong(size: number, offset: number): LineTooLong {
+    return new LineTooLong({ limit: this.config.maxLineLength, size, line: this.lineNumber + 1, offset })
+  }
+
+  private appendData(value: string): EventTooLarge | undefined {
+    if (this.hasData) {
+      this.data = this.data + "\n" + value
+    } else {
+      this.data = value
+      this.hasData = true
+    }
+    return this.data.length > this.config.maxEventSize
+      ? new EventTooLarge({ limit: this.config.maxEventSize, size: this.data.length, line: this.lineNumber })
+      : undefined
+  }
+
+  lineAt(text: string, start: number, end: number): EventTooLarge | undefined {
     this.lineNumber++
     if (start === end) {
       this.dispatch()
@@ -80,16 +187,7 @@ export class SseParser implements LineSink<EventTooLarge> {
           c0 === 100 && text.charCodeAt(start + 1) === 97 && text.charCodeAt(start + 2) === 116 &&
           text.charCodeAt(start + 3) === 97
         ) {
-          const value = text.slice(from, end)
-          if (this.hasData) {
-            this.data = this.data + "\n" + value
-          } else {
-            this.data = value
-            this.hasData = true
-          }
-          if (this.data.length > this.config.maxEventSize) {
-            return new EventTooLarge({ limit: this.config.maxEventSize, size: this.data.length, line: this.lineNumber })
-          }
+          return this.appendData(text.slice(from, end))
         }
         return undefined
       case 5:
@@ -177,15 +275,13 @@ export class LineParser implements Transducer<string, Sse.SseMessage, EventTooLa
  */
 export class TextDecoderMachine implements Transducer<string, Sse.SseMessage, EventTooLarge | LineTooLong> {
   private readonly parser: SseParser
-  private readonly scanner: LineScanner
   constructor(config: ParserConfig) {
     this.parser = new SseParser(config)
-    this.scanner = new LineScanner(config.maxLineLength)
   }
   push(texts: ReadonlyArray<string>, out: Array<Sse.SseMessage>) {
     this.parser.out = out
     for (let i = 0; i < texts.length; i++) {
-      const error = this.scanner.push(texts[i]!, this.parser)
+      const error = this.parser.feed(texts[i]!)
       if (error !== undefined) return error
     }
     return undefined
@@ -200,11 +296,9 @@ export class ByteDecoderMachine
   implements Transducer<Uint8Array, Sse.SseMessage, EventTooLarge | LineTooLong | MalformedUtf8>
 {
   private readonly parser: SseParser
-  private readonly scanner: LineScanner
   private readonly utf8 = new Utf8Decoder()
   constructor(config: ParserConfig) {
     this.parser = new SseParser(config)
-    this.scanner = new LineScanner(config.maxLineLength)
   }
   push(chunks: ReadonlyArray<Uint8Array>, out: Array<Sse.SseMessage>) {
     this.parser.out = out
@@ -213,7 +307,7 @@ export class ByteDecoderMachine
       const bytes = chunks[i]!
       for (let at = 0; at < bytes.length; at += SLICE) {
         const piece = at === 0 && bytes.length <= SLICE ? bytes : bytes.subarray(at, at + SLICE)
-        const error = this.scanner.push(utf8.decode(piece) as string, this.parser)
+        const error = this.parser.feed(utf8.decode(piece) as string)
         if (error !== undefined) return error
       }
     }
@@ -221,7 +315,7 @@ export class ByteDecoderMachine
   }
   end(out: Array<Sse.SseMessage>) {
     this.parser.out = out
-    return this.scanner.push(this.utf8.end() as string, this.parser)
+    return this.parser.feed(this.utf8.end() as string)
   }
 }
 

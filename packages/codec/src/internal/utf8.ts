@@ -37,9 +37,7 @@ export class Utf8Decoder {
   constructor(options?: Utf8Options) {
     this.fatal = options?.onMalformed === "fail"
     this.keepBom = options?.bom === "keep"
-    this.decoder = this.fatal || utf8Slice === undefined
-      ? new TextDecoder("utf-8", { fatal: this.fatal, ignoreBOM: this.keepBom })
-      : undefined
+    this.decoder = this.fatal ? new TextDecoder("utf-8", { fatal: true, ignoreBOM: this.keepBom }) : undefined
   }
 
   /** Decodes one read; returns the text, or the error in fatal mode. */
@@ -66,7 +64,7 @@ export class Utf8Decoder {
     if (this.decoder === undefined) {
       const rest = this.pending
       this.pending = undefined
-      return rest === undefined ? "" : this.bom(utf8Slice!.call(rest, 0, rest.length))
+      return rest === undefined ? "" : this.bom(decodeWhole(rest, 0, rest.length))
     }
     if (!this.fatal) return this.decoder.decode()
     try {
@@ -84,9 +82,10 @@ export class Utf8Decoder {
   }
 
   /**
-   * Replacement-mode decoding with `Buffer#utf8Slice` (V8's WHATWG-conformant UTF-8 decoder, about
-   * 4× faster than a streaming `TextDecoder`): a sequence cut by the end of the read is carried
-   * over and completed with the first bytes of the next one.
+   * Replacement-mode decoding. A sequence cut by the end of a read is carried over and completed
+   * with the first bytes of the next one, so the body of each read is whole UTF-8 and is decoded in
+   * one call: on Node, an all-ASCII body (the common case for SSE and JSON) is read with
+   * `Buffer#latin1Slice`, about 5× faster than `TextDecoder`; anything else goes to `TextDecoder`.
    */
   private decodeFast(bytes: Uint8Array): string {
     let start = 0
@@ -102,7 +101,7 @@ export class Utf8Decoder {
       }
       // complete, or broken by a byte that cannot continue it: either way decodable now
       const piece = concat(pending, bytes.subarray(0, take))
-      head = utf8Slice!.call(piece, 0, piece.length)
+      head = decodeWhole(piece, 0, piece.length)
       this.pending = undefined
       start = take
     }
@@ -113,16 +112,40 @@ export class Utf8Decoder {
       end -= tail
     }
     if (start >= end) return head
-    const text = utf8Slice!.call(bytes, start, end)
+    const text = decodeWhole(bytes, start, end)
     return head.length === 0 ? text : head + text
   }
 }
 
-const utf8Slice: ((this: Uint8Array, start: number, end: number) => string) | undefined = (() => {
-  const B = (globalThis as { readonly Buffer?: { readonly prototype?: { readonly utf8Slice?: unknown } } }).Buffer
-  const f = B?.prototype?.utf8Slice
-  return typeof f === "function" ? f as (this: Uint8Array, start: number, end: number) => string : undefined
+interface NodeBufferModule {
+  readonly isAscii: (input: ArrayBufferView) => boolean
+  readonly Buffer: { readonly prototype: { readonly latin1Slice: (this: Uint8Array, start: number, end: number) => string } }
+}
+
+/** `node:buffer` where the runtime has it (Node ≥ 20.16), without a static import. */
+const nodeBuffer: NodeBufferModule | undefined = (() => {
+  try {
+    const proc = (globalThis as { readonly process?: { readonly getBuiltinModule?: (id: string) => unknown } }).process
+    const m = proc?.getBuiltinModule?.("node:buffer") as Partial<NodeBufferModule> | undefined
+    return typeof m?.isAscii === "function" && typeof m.Buffer?.prototype?.latin1Slice === "function"
+      ? m as NodeBufferModule
+      : undefined
+  } catch {
+    return undefined
+  }
 })()
+
+/** Decodes bytes that hold no unfinished sequence at their end (U+FEFF kept). */
+const wholeDecoder = new TextDecoder("utf-8", { ignoreBOM: true })
+const decodeWhole = nodeBuffer === undefined
+  ? (bytes: Uint8Array, start: number, end: number): string =>
+    wholeDecoder.decode(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end))
+  : (bytes: Uint8Array, start: number, end: number): string => {
+    const body = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)
+    return nodeBuffer.isAscii(body)
+      ? nodeBuffer.Buffer.prototype.latin1Slice.call(body, 0, body.length)
+      : wholeDecoder.decode(body)
+  }
 
 /** Can byte `b` stand at position `index` (1-based continuation) of a sequence led by `lead`? */
 const continues = (lead: number, index: number, b: number): boolean => {
