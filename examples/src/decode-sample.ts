@@ -22,9 +22,11 @@ const reads = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => byte
 const Tick = Schema.parseJson(Schema.Struct({ n: Schema.Number }))
 
 export const program = Effect.gen(function*() {
+  const lines: Array<string> = []
   yield* Stream.fromIterable(reads).pipe(
     Sse.decodeWith({ include: ["retry"] }),
-    Stream.runForEach((m) => Console.log(m._tag === "Retry" ? `retry ${m.millis} ms` : `${m.type} #${m.lastEventId}: ${m.data}`))
+    Stream.map((m) => m._tag === "Retry" ? `retry ${m.millis} ms` : `${m.type} #${m.lastEventId}: ${JSON.stringify(m.data)}`),
+    Stream.runForEach((line) => Effect.zipRight(Effect.sync(() => lines.push(line)), Console.log(line)))
   )
   const ticks = yield* Stream.fromIterable(reads).pipe(
     Sse.decode,
@@ -33,6 +35,7 @@ export const program = Effect.gen(function*() {
     Stream.runCollect
   )
   yield* Console.log("typed ticks:", Array.from(ticks))
+  return { lines, ticks: Array.from(ticks) }
 })
 
-Effect.runPromise(program)
+if (import.meta.url === `file://${process.argv[1]}`) Effect.runPromise(program)
