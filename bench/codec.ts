@@ -8,11 +8,12 @@
 import { Sse as ExperimentalSse } from "@effect/experimental"
 import * as PlatformNdjson from "@effect/platform/Ndjson"
 import { Ndjson, Sse } from "@streamwire/codec"
-import { Chunk, Effect, Stream } from "effect"
+import { Chunk, Effect, Option, Stream } from "effect"
 import { createParser } from "eventsource-parser"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import split2 from "split2"
+import { ByteDecoderMachine, config } from "../packages/codec/src/internal/sse.js"
 
 const quick = process.argv.includes("--quick")
 const MiB = 1024 * 1024
@@ -26,7 +27,9 @@ const rand = () => {
   seed = (seed * 1103515245 + 12345) & 0x7fffffff
   return seed / 0x7fffffff
 }
-const words = ["the", "quick", "brown", "fox", "jumps", "över", "lazy", "dög", "→", "streams", "🎉", "effect", "data"]
+const asciiWords = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "streams", "effect", "data", "token"]
+const mixedWords = ["the", "quick", "brown", "fox", "jumps", "över", "lazy", "dög", "→", "streams", "🎉", "effect", "data"]
+let words = mixedWords
 const word = () => words[Math.floor(rand() * words.length)]!
 const sentence = (n: number) => Array.from({ length: n }, word).join(" ")
 
@@ -42,8 +45,12 @@ const build = (size: number, next: (i: number) => string): { text: string; items
   return { text: parts.join(""), items: i }
 }
 
-const llm = (size: number) =>
-  build(size, (i) => `id: ${i}\ndata: {"choices":[{"delta":{"content":"${word()} "}}],"index":${i}}\n\n`)
+const llm = (size: number, vocabulary = mixedWords) => {
+  words = vocabulary
+  const corpus = build(size, (i) => `id: ${i}\ndata: {"choices":[{"delta":{"content":"${word()} "}}],"index":${i}}\n\n`)
+  words = mixedWords
+  return corpus
+}
 
 const large = (size: number) =>
   build(size, (i) => {
@@ -83,6 +90,18 @@ const countStream = <A, E>(stream: Stream.Stream<A, E>) => {
 const fromReads = (chunks: ReadonlyArray<Uint8Array>) => Stream.fromChunks(...chunks.map((c) => Chunk.of(c)))
 
 const oursSse: Impl = (chunks) => countStream(fromReads(chunks).pipe(Sse.decode))
+
+/** Diagnostic: the same decoder driven by a plain loop, without an Effect Stream around it. */
+const oursSseNoStream: Impl = async (chunks) => {
+  const machine = new ByteDecoderMachine(config(undefined))
+  let n = 0
+  for (const c of chunks) {
+    const out: Array<Sse.SseMessage> = []
+    machine.push([c], out)
+    n += out.length
+  }
+  return n
+}
 
 const eventsourceParser: Impl = async (chunks) => {
   let n = 0
@@ -219,11 +238,13 @@ const main = async () => {
   console.log(`node ${process.version}, ${quick ? "quick" : "full"} run, corpora of ${SIZE / MiB} MiB`)
   const sseImpls = [
     ["streamwire Sse.decode", oursSse],
+    ["(diagnostic) same decoder, no Stream", oursSseNoStream],
     ["eventsource-parser + TextDecoder", eventsourceParser],
     ["@effect/experimental Sse.makeChannel", experimentalSse],
     ["baseline: TextDecoder + count LF", newlineBaseline]
   ] as const
-  await runGroup("SSE: LLM token stream (small JSON events)", llm(SIZE).text, sseImpls, "streamwire Sse.decode")
+  await runGroup("SSE: LLM token stream, ASCII (small JSON events)", llm(SIZE, asciiWords).text, sseImpls, "streamwire Sse.decode")
+  await runGroup("SSE: LLM token stream, multilingual (non-ASCII in every read)", llm(SIZE).text, sseImpls, "streamwire Sse.decode")
   await runGroup("SSE: large multi-line events", large(SIZE).text, sseImpls, "streamwire Sse.decode")
   await runGroup("NDJSON records", ndjson(SIZE).text, [
     ["streamwire Ndjson.decode", oursNdjson],
@@ -259,7 +280,7 @@ const main = async () => {
     let i = 0
     await countStream(
       Stream.repeatEffectChunkOption(
-        Effect.suspend(() => i++ < n ? Effect.succeed(Chunk.of(block)) : Effect.fail(Option_none))
+        Effect.suspend(() => i++ < n ? Effect.succeed(Chunk.of(block)) : Effect.fail(Option.none()))
       ).pipe(
         Sse.decode,
         Stream.tap(() =>
@@ -273,8 +294,5 @@ const main = async () => {
     console.log(`| ${total} MiB stream | peak heap above start: ${((peak - base) / MiB).toFixed(1)} MiB |`)
   }
 }
-
-import { Option } from "effect"
-const Option_none = Option.none()
 
 main()

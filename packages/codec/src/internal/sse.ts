@@ -97,20 +97,32 @@ export class SseParser implements LineSink<EventTooLarge> {
     }
     let error: EventTooLarge | undefined
     if (text.indexOf("\r", pos) === -1) {
-      // LF only: the common case
+      // LF only: the common case, with `data:`, `id:` and blank lines handled inline
       let lf = text.indexOf("\n", pos)
       while (lf !== -1) {
-        if (lf - pos > max) return this.tooLong(lf - pos, this.consumed + pos)
-        if (
-          lf - pos >= 5 && text.charCodeAt(pos) === 100 && text.charCodeAt(pos + 4) === COLON &&
-          text.charCodeAt(pos + 1) === 97 && text.charCodeAt(pos + 2) === 116 && text.charCodeAt(pos + 3) === 97
-        ) {
+        const n = lf - pos
+        if (n === 0) {
           this.lineNumber++
-          error = this.appendData(text.slice(text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5, lf))
+          this.dispatch()
         } else {
-          error = this.lineAt(text, pos, lf)
+          if (n > max) return this.tooLong(n, this.consumed + pos)
+          const c0 = text.charCodeAt(pos)
+          if (
+            c0 === 100 && n >= 5 && text.charCodeAt(pos + 4) === COLON && text.charCodeAt(pos + 1) === 97 &&
+            text.charCodeAt(pos + 2) === 116 && text.charCodeAt(pos + 3) === 97
+          ) {
+            this.lineNumber++
+            error = this.appendData(text.slice(text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5, lf))
+            if (error !== undefined) return error
+          } else if (c0 === 105 && n >= 3 && text.charCodeAt(pos + 1) === 100 && text.charCodeAt(pos + 2) === COLON) {
+            this.lineNumber++
+            const value = text.slice(text.charCodeAt(pos + 3) === SPACE ? pos + 4 : pos + 3, lf)
+            if (value.indexOf("\0") === -1) this.lastEventId = value
+          } else {
+            error = this.lineAt(text, pos, lf)
+            if (error !== undefined) return error
+          }
         }
-        if (error !== undefined) return error
         pos = lf + 1
         lf = text.indexOf("\n", pos)
       }
