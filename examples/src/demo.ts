@@ -32,6 +32,20 @@ import { page } from "./demo-page.js"
 
 const port = Number(process.env["PORT"] ?? 8080)
 
+// On shutdown the platform removes the request handler, then waits for every connection to close.
+// A client reconnecting over a kept-alive socket in that window would wait for an answer that never
+// comes, and hold the shutdown open with it: end every connection as soon as the server closes.
+const createNodeServer = () => {
+  const server = createServer()
+  const close = server.close.bind(server)
+  server.close = ((callback?: (error?: Error) => void) => {
+    close(callback)
+    server.closeAllConnections()
+    return server
+  }) as typeof server.close
+  return server
+}
+
 // ---------------------------------------------------------------------------------------------
 // the ticker: one event a second in the log ("tick"), a "quote" every fifth second
 
@@ -102,7 +116,7 @@ const Main = router.pipe(
       retention: { maxLength: 500 }
     })
   ),
-  Layer.provide(NodeHttpServer.layer(createServer, { port })),
+  Layer.provide(NodeHttpServer.layer(createNodeServer, { port })),
   Layer.tap(() => Console.log(`streamwire demo listening on http://localhost:${port}/`))
 )
 

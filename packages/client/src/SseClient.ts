@@ -70,6 +70,13 @@ export interface Options<R = never> {
   readonly retry?: Duration.DurationInput | undefined
   /** Treat the connection as dropped when no byte (headers, events, comments) arrives for this long. Default: none. */
   readonly idleTimeout?: Duration.DurationInput | undefined
+  /**
+   * Treat the attempt as dropped (and reconnect per the schedule) when the response headers have
+   * not arrived within this long — a server that accepts a request and never answers (one shutting
+   * down, with the request on a kept-alive socket, say) must not stall the stream. Default
+   * 30 seconds; `false` waits as long as the HttpClient does.
+   */
+  readonly connectTimeout?: Duration.DurationInput | false | undefined
   /** Redirects to follow (default 10; `0` turns following off where the HttpClient allows it). */
   readonly maxRedirects?: number | undefined
   /** Longest line accepted (default 1 MiB); passed to `Sse.decodeWith`. */

@@ -170,6 +170,22 @@ describe.each(clients)("SseClient with %s", (_, layer) => {
       expect(server.requests).toHaveLength(3)
     }))
 
+  test("connectTimeout: a server that accepts the request and never answers is a drop, not a stall", () =>
+    Effect.gen(function*() {
+      const server = yield* nodeServer((_req, res, n) => {
+        if (n === 0) return // the request is read, the answer never comes
+        sseHead(res)
+        res.end("data: answered\n\n")
+      })
+      const out = yield* collect(
+        SseClient.connect(server.url, { ...fast, connectTimeout: "200 millis" }).pipe(Stream.takeUntil(SseClient.isEvent))
+      )
+      expect(data(out)).toEqual(["answered"])
+      const reasons = out.filter((e): e is SseClient.Closed => e._tag === "Closed").map((c) => c.reason._tag)
+      expect(reasons).toEqual(["IdleTimeout"])
+      expect(server.requests).toHaveLength(2)
+    }))
+
   test("heartbeat comments keep an idle-timeout connection alive", () =>
     Effect.gen(function*() {
       const server = yield* nodeServer((_req, res, n) => {

@@ -58,6 +58,8 @@ class Session {
   }
 }
 
+const DEFAULT_CONNECT_TIMEOUT = "30 seconds"
+
 const isEventStream = (contentType: string) => mediaType(contentType) === Sse.contentType
 
 /** @internal */
@@ -82,6 +84,10 @@ export const connect = <R = never>(
       maxEventSize: options?.maxEventSize
     })
     const idleTimeout = () => new IdleTimeout({ ...where, timeout: idle! })
+    const connect = options?.connectTimeout === false
+      ? undefined
+      : Duration.decode(options?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT)
+    const headersTimeout = idle === undefined ? connect : connect === undefined ? idle : Duration.min(idle, connect)
     const ended = new StreamEnded(where)
 
     const s = new Session(
@@ -132,8 +138,11 @@ export const connect = <R = never>(
       s.lastEventId === "" ? base : HttpClientRequest.setHeader(base, "last-event-id", s.lastEventId)
 
     const execute = (req: HttpClientRequest.HttpClientRequest) =>
-      idle === undefined ? client.execute(req) : client.execute(req).pipe(
-        Effect.timeoutFail({ duration: idle, onTimeout: idleTimeout })
+      headersTimeout === undefined ? client.execute(req) : client.execute(req).pipe(
+        Effect.timeoutFail({
+          duration: headersTimeout,
+          onTimeout: () => new IdleTimeout({ ...where, timeout: headersTimeout })
+        })
       )
 
     const opened = (response: HttpClientResponse.HttpClientResponse): Stream.Stream<Element, Failure> => {
