@@ -97,7 +97,7 @@ export class EventTooLarge extends Data.TaggedError("EventTooLarge")<{
  * ```ts
  * import { Sse } from "@streamwire/codec"
  *
- * Sse.makeEvent({ data: "x", id: "1\nevent: evil" })
+ * Sse.event({ data: "x", id: "1\nevent: evil" })
  * // Either.left(InvalidField { field: "id", ... })
  * ```
  *
