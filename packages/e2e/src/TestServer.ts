@@ -1,0 +1,89 @@
+/**
+ * Runs an `@effect/platform` app on a real `node:http` server on 127.0.0.1 (a free port) with a
+ * promise-shaped handle for plain async tests: the requests it saw (method, URL, headers), a way
+ * to cut the connections of open requests from the server side, and a `close` that ends every
+ * connection and runs every finalizer.
+ */
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Effect, Exit, Scope } from "effect"
+import * as Http from "node:http"
+
+export interface SeenRequest {
+  readonly method: string
+  readonly url: string
+  readonly headers: Http.IncomingHttpHeaders
+  readonly at: number
+}
+
+export interface TestServer<A> {
+  /** e.g. `http://127.0.0.1:40123` */
+  readonly origin: string
+  readonly port: number
+  readonly url: (path: string) => string
+  /** What the app's builder returned (a log, counters, ...). */
+  readonly value: A
+  readonly requests: ReadonlyArray<SeenRequest>
+  /** Destroys the sockets of the open requests whose URL starts with `prefix`; how many. */
+  readonly dropConnections: (prefix: string) => number
+  readonly close: () => Promise<void>
+}
+
+/**
+ * Builds the app in a fresh scope (so logs, tickers and subscriptions it creates live as long as
+ * the server) and serves it.
+ */
+export const start = async <A, E>(
+  build: Effect.Effect<readonly [HttpApp.Default<E, Scope.Scope>, A], unknown, Scope.Scope>
+): Promise<TestServer<A>> => {
+  const scope = Effect.runSync(Scope.make())
+  const http = Http.createServer()
+  const requests: Array<SeenRequest> = []
+  const open = new Set<Http.IncomingMessage>()
+  http.on("request", (req: Http.IncomingMessage, res: Http.ServerResponse) => {
+    requests.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers }, at: Date.now() })
+    open.add(req)
+    res.on("close", () => open.delete(req))
+  })
+  try {
+    const [app, value, port] = await Effect.runPromise(
+      Effect.gen(function*() {
+        const [app, value] = yield* build
+        const server = yield* NodeHttpServer.make(() => http, { port: 0, host: "127.0.0.1" })
+        yield* server.serve(app)
+        if (server.address._tag !== "TcpAddress") throw new Error("expected a TCP address")
+        return [app, value, server.address.port] as const
+      }).pipe(Scope.extend(scope))
+    )
+    void app
+    const origin = `http://127.0.0.1:${port}`
+    let closed = false
+    return {
+      origin,
+      port,
+      url: (path) => origin + path,
+      value,
+      requests,
+      dropConnections: (prefix) => {
+        let n = 0
+        for (const req of open) {
+          if ((req.url ?? "").startsWith(prefix)) {
+            req.socket.destroy()
+            n++
+          }
+        }
+        return n
+      },
+      close: async () => {
+        if (closed) return
+        closed = true
+        http.closeAllConnections()
+        await Effect.runPromise(Scope.close(scope, Exit.void))
+      }
+    }
+  } catch (error) {
+    http.closeAllConnections()
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    throw error
+  }
+}
