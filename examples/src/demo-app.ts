@@ -1,0 +1,142 @@
+/**
+ * The demo's routes, ticker and fake language model, as a module: `demo.ts` serves it with the
+ * defaults, and the browser tests (packages/e2e) serve the same app on a free port with faster
+ * ticks, a shorter `retry:` or CORS for a second origin.
+ */
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Sse } from "@streamwire/codec"
+import { EventLog, NdjsonResponse, SseResponse } from "@streamwire/server"
+import { type Duration, Effect, Schedule, Schema, type Scope, Stream } from "effect"
+import { page } from "./demo-page.js"
+
+export interface Options {
+  /** How often the ticker appends a `tick` (a `quote` every fifth tick). Default: 1 second. */
+  readonly tickEvery?: Duration.DurationInput | undefined
+  /** Stop the ticker after this many ticks (default: never). */
+  readonly maxTicks?: number | undefined
+  /** Called with each event the ticker appended (tests compare it with what clients received). */
+  readonly onAppend?: ((event: Sse.SseEvent) => void) | undefined
+  /** The `retry:` hint on /events. Default: 2 seconds. */
+  readonly retry?: Duration.DurationInput | undefined
+  /** Pause between chat tokens. Default: 60 ms. */
+  readonly tokenEvery?: Duration.DurationInput | undefined
+  /**
+   * A second origin allowed to read /events with credentials: `Access-Control-Allow-Origin` (that
+   * origin), `Access-Control-Allow-Credentials: true`, `Vary: Origin`, and an `OPTIONS /events`
+   * answering preflights (for `Last-Event-ID`).
+   */
+  readonly corsOrigin?: string | undefined
+  /**
+   * How the CORS headers are sent: `"headers"` (default) through `SseResponse`'s `headers` option
+   * plus an `OPTIONS /events` route, or `"middleware"`: `@effect/platform`'s `HttpMiddleware.cors`.
+   */
+  readonly corsVia?: "headers" | "middleware" | undefined
+}
+
+/** The ticker: a `tick` every `tickEvery` in the EventLog, a `quote` every fifth one. */
+export const ticker = (options: Options = {}) =>
+  Effect.gen(function*() {
+    const log = yield* EventLog.EventLog
+    let n = 0
+    let price = 100
+    const tick = Effect.gen(function*() {
+      n++
+      const t = yield* log.append({ type: "tick", data: JSON.stringify({ n, at: new Date().toISOString() }) })
+      options.onAppend?.(t)
+      if (n % 5 === 0) {
+        price = Math.round((price + (n % 7) - 3) * 100) / 100
+        const q = yield* log.append({ type: "quote", data: JSON.stringify({ symbol: "ACME", price }) })
+        options.onAppend?.(q)
+      }
+    })
+    const every = Schedule.spaced(options.tickEvery ?? "1 second")
+    yield* Effect.repeat(
+      tick,
+      options.maxTicks === undefined
+        ? Schedule.asVoid(every)
+        : Schedule.asVoid(Schedule.intersect(every, Schedule.recurs(options.maxTicks - 1)))
+    )
+  })
+
+const Prompt = Schema.Struct({ prompt: Schema.String.pipe(Schema.maxLength(2000)) })
+
+/** The fake language model: answers one token every `every`. */
+export const answer = (prompt: string, every: Duration.DurationInput = "60 millis"): Stream.Stream<string> => {
+  const words = prompt.trim().split(/\s+/).filter((w) => w.length > 0)
+  const text = `You said ${words.length} word${words.length === 1 ? "" : "s"}: "${words.join(" ")}". ` +
+    "Each token of this answer is written to the socket as soon as it is produced, " +
+    "so the page shows it before the answer is complete."
+  return Stream.fromIterable(text.match(/\S+\s*/g) ?? []).pipe(Stream.schedule(Schedule.spaced(every)))
+}
+
+export const corsHeaders = (origin: string): Record<string, string> => ({
+  "access-control-allow-origin": origin,
+  "access-control-allow-credentials": "true",
+  "vary": "Origin"
+})
+
+/**
+ * The app: `/` (the page), `/events` (the log, resumable), `/chat` (POST, SSE) and
+ * `/chat.ndjson` (POST, NDJSON); the ticker runs in the surrounding scope.
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<HttpApp.Default<unknown, Scope.Scope>, never, EventLog.EventLog | Scope.Scope> =>
+  Effect.gen(function*() {
+    const log = yield* EventLog.EventLog
+    yield* Effect.forkScoped(
+      ticker(options).pipe(Effect.provideService(EventLog.EventLog, log), Effect.catchAllCause(Effect.logError))
+    )
+    const viaMiddleware = options.corsVia === "middleware"
+    const cors = options.corsOrigin === undefined || viaMiddleware ? undefined : corsHeaders(options.corsOrigin)
+    const tokenEvery = options.tokenEvery ?? "60 millis"
+    let router = HttpRouter.empty.pipe(
+      HttpRouter.get("/", Effect.succeed(HttpServerResponse.html(page))),
+      HttpRouter.get(
+        "/events",
+        SseResponse.fromEventLog(log, {
+          retry: options.retry ?? "2 seconds",
+          heartbeat: "15 seconds",
+          initial: "retained",
+          headers: cors
+        })
+      ),
+      HttpRouter.post(
+        "/chat",
+        SseResponse.fromJsonBody(Prompt, ({ prompt }) =>
+          answer(prompt, tokenEvery).pipe(
+            Stream.map((token) => Sse.unsafeEvent({ type: "token", data: token })),
+            Stream.concat(Stream.make(Sse.unsafeEvent({ type: "done", data: "" })))
+          ))
+      ),
+      HttpRouter.post(
+        "/chat.ndjson",
+        NdjsonResponse.fromJsonBody(Prompt, ({ prompt }) =>
+          answer(prompt, tokenEvery).pipe(
+            Stream.map((token) => ({ token })),
+            Stream.concat(Stream.make({ done: true }))
+          ))
+      )
+    )
+    if (cors !== undefined) {
+      router = HttpRouter.options(
+        router,
+        "/events",
+        Effect.succeed(HttpServerResponse.empty({
+          status: 204,
+          headers: {
+            ...cors,
+            "access-control-allow-methods": "GET",
+            "access-control-allow-headers": "last-event-id, cache-control",
+            "access-control-max-age": "600"
+          }
+        }))
+      )
+    }
+    return viaMiddleware && options.corsOrigin !== undefined
+      ? HttpMiddleware.cors({ allowedOrigins: [options.corsOrigin], credentials: true })(router)
+      : router
+  })
