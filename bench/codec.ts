@@ -12,6 +12,8 @@ import { Chunk, Effect, Option, Stream } from "effect"
 import { createParser } from "eventsource-parser"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
+import { execFileSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import split2 from "split2"
 import { ByteDecoderMachine, config } from "../packages/codec/src/internal/sse.js"
 
@@ -179,10 +181,14 @@ const handNdjson: Impl = async (chunks) => {
 // timing
 
 const time = async (impl: Impl, chunks: ReadonlyArray<Uint8Array>, bytes: number, budgetMs: number) => {
-  const items = await impl(chunks) // warm-up, and the count to check
+  // warm up (JIT) for half the budget, then time runs for the budget and take the median
+  let items = 0
+  const warm = performance.now()
+  do items = await impl(chunks)
+  while (performance.now() - warm < budgetMs / 2)
   const runs: Array<number> = []
   const start = performance.now()
-  while (performance.now() - start < budgetMs || runs.length < 3) {
+  while (performance.now() - start < budgetMs || runs.length < 5) {
     const t0 = performance.now()
     await impl(chunks)
     runs.push(performance.now() - t0)
@@ -195,104 +201,137 @@ const time = async (impl: Impl, chunks: ReadonlyArray<Uint8Array>, bytes: number
 const budget = quick ? 300 : 1500
 const fmt = (n: number) => n.toFixed(1).padStart(8)
 
-interface Row {
-  readonly corpus: string
-  readonly read: string
-  readonly name: string
-  readonly mbps: number
-  readonly items: number
+// ------------------------------------------------------------------------------------------------
+// cases: each runs in a fresh process, so no implementation inherits another's heap or JIT state
+
+interface Group {
+  readonly title: string
+  readonly corpus: () => string
+  readonly impls: ReadonlyArray<readonly [string, Impl]>
 }
 
-const runGroup = async (
-  corpus: string,
-  text: string,
-  impls: ReadonlyArray<readonly [string, Impl]>,
-  reference: string
-) => {
-  const bytes = encoder.encode(text)
-  const rows: Array<Row> = []
-  for (const readSize of [16 * 1024, 64 * 1024]) {
-    const chunks = reads(bytes, readSize)
-    for (const [name, impl] of impls) {
-      // a slow peer is timed on a prefix (cut after a line end; a partial last event is discarded by all)
-      const slow = name.includes("experimental") || name.includes("@effect/platform")
-      const input = slow ? reads(bytes.subarray(0, bytes.lastIndexOf(10, bytes.length >> 2) + 1), readSize) : chunks
-      const size = input.reduce((n, c) => n + c.length, 0)
-      const r = await time(impl, input, size, budget)
-      rows.push({ corpus, read: `${readSize / 1024} KiB`, name: slow ? `${name} (¼ prefix)` : name, mbps: r.mbps, items: r.items })
-    }
+const sseImpls = [
+  ["streamwire Sse.decode", oursSse],
+  ["(diagnostic) the same decoder without a Stream", oursSseNoStream],
+  ["eventsource-parser + TextDecoder", eventsourceParser],
+  ["@effect/experimental Sse.makeChannel", experimentalSse],
+  ["baseline: TextDecoder + count LF", newlineBaseline]
+] as const
+
+const groups: ReadonlyArray<Group> = [
+  { title: "SSE: LLM token stream, ASCII (small JSON events)", corpus: () => llm(SIZE, asciiWords).text, impls: sseImpls },
+  { title: "SSE: LLM token stream, multilingual (non-ASCII in every read)", corpus: () => llm(SIZE).text, impls: sseImpls },
+  { title: "SSE: large multi-line events", corpus: () => large(SIZE).text, impls: sseImpls },
+  {
+    title: "NDJSON records",
+    corpus: () => ndjson(SIZE).text,
+    impls: [
+      ["streamwire Ndjson.decode", oursNdjson],
+      ["@effect/platform Ndjson.unpack", platformNdjson],
+      ["split2 + JSON.parse", split2Ndjson],
+      ["hand-written TextDecoder + indexOf + JSON.parse", handNdjson]
+    ]
   }
-  console.log(`\n${corpus} — ${(bytes.length / MiB).toFixed(1)} MiB`)
-  console.log(`| read | implementation | MB/s | ours ÷ it | items |`)
-  console.log(`|---|---|---:|---:|---:|`)
-  for (const row of rows) {
-    const ours = rows.find((r) => r.read === row.read && r.name === reference)!
-    console.log(
-      `| ${row.read} | ${row.name} | ${fmt(row.mbps)} | ${(ours.mbps / row.mbps).toFixed(2)}× | ${row.items} |`
-    )
+]
+const readSizes = [16 * 1024, 64 * 1024]
+
+const runCase = async (spec: string) => {
+  const [kind, ...args] = spec.split(":")
+  if (kind === "impl") {
+    const [g, r, i] = args.map(Number) as [number, number, number]
+    const group = groups[g]!
+    const [name, impl] = group.impls[i]!
+    const bytes = encoder.encode(group.corpus())
+    // a slow peer is timed on a prefix (cut after a line end; a partial last event is discarded by all)
+    const slow = name.includes("experimental") || name.includes("@effect/platform")
+    const input = reads(slow ? bytes.subarray(0, bytes.lastIndexOf(10, bytes.length >> 2) + 1) : bytes, readSizes[r]!)
+    const size = input.reduce((n, c) => n + c.length, 0)
+    const result = await time(impl, input, size, budget)
+    return { ...result, name: slow ? `${name} (¼ prefix)` : name }
   }
-  return rows
-}
-
-const main = async () => {
-  console.log(`node ${process.version}, ${quick ? "quick" : "full"} run, corpora of ${SIZE / MiB} MiB`)
-  const sseImpls = [
-    ["streamwire Sse.decode", oursSse],
-    ["(diagnostic) same decoder, no Stream", oursSseNoStream],
-    ["eventsource-parser + TextDecoder", eventsourceParser],
-    ["@effect/experimental Sse.makeChannel", experimentalSse],
-    ["baseline: TextDecoder + count LF", newlineBaseline]
-  ] as const
-  await runGroup("SSE: LLM token stream, ASCII (small JSON events)", llm(SIZE, asciiWords).text, sseImpls, "streamwire Sse.decode")
-  await runGroup("SSE: LLM token stream, multilingual (non-ASCII in every read)", llm(SIZE).text, sseImpls, "streamwire Sse.decode")
-  await runGroup("SSE: large multi-line events", large(SIZE).text, sseImpls, "streamwire Sse.decode")
-  await runGroup("NDJSON records", ndjson(SIZE).text, [
-    ["streamwire Ndjson.decode", oursNdjson],
-    ["@effect/platform Ndjson.unpack", platformNdjson],
-    ["split2 + JSON.parse", split2Ndjson],
-    ["hand-written TextDecoder + indexOf + JSON.parse", handNdjson]
-  ], "streamwire Ndjson.decode")
-
-  // linearity: 4× the input should take at most 4.4× the time
-  console.log(`\nLinearity (Sse.decode, LLM corpus, 16 KiB reads)`)
-  const small = reads(encoder.encode(llm(SIZE / 4).text), 16 * 1024)
-  const big = reads(encoder.encode(llm(SIZE).text), 16 * 1024)
-  const a = await time(oursSse, small, SIZE / 4, budget)
-  const b = await time(oursSse, big, SIZE, budget)
-  console.log(`| input | ms |\n|---|---:|\n| ${SIZE / 4 / MiB} MiB | ${a.ms.toFixed(1)} |\n| ${SIZE / MiB} MiB | ${b.ms.toFixed(1)} |`)
-  console.log(`time ratio for 4× input: ${(b.ms / a.ms).toFixed(2)}× (target ≤ 4.4×)`)
-
-  // one endless line: linear, not quadratic, and bounded by maxLineLength
-  const longLine = reads(encoder.encode("data: " + "x".repeat(SIZE) + "\n\n"), 16 * 1024)
-  const l = await time(oursSse, longLine, SIZE, budget)
-  console.log(`one ${SIZE / MiB} MiB data line in 16 KiB reads: ${l.mbps.toFixed(1)} MB/s`)
-
-  // memory: peak heap while decoding a generated stream of 64 MiB vs 512 MiB (never held whole)
-  console.log(`\nPeak memory while decoding a stream generated on the fly (Sse.decode, 16 KiB reads)`)
-  const piece = encoder.encode(llm(16 * 1024).text.slice(0, 16 * 1024))
-  const blockEnd = piece.lastIndexOf(10) // keep whole lines
-  const block = piece.subarray(0, blockEnd + 1)
-  for (const total of quick ? [32, 128] : [64, 512]) {
-    const n = Math.floor((total * MiB) / block.length)
-    ;(globalThis as any).gc?.()
-    const base = process.memoryUsage().heapUsed
-    let peak = 0
-    let i = 0
-    await countStream(
-      Stream.repeatEffectChunkOption(
-        Effect.suspend(() => i++ < n ? Effect.succeed(Chunk.of(block)) : Effect.fail(Option.none()))
-      ).pipe(
-        Sse.decode,
-        Stream.tap(() =>
-          Effect.sync(() => {
-            const used = process.memoryUsage().heapUsed
-            if (used > peak) peak = used
-          })
-        )
+  if (kind === "linear") {
+    const size = Number(args[0])
+    const input = reads(encoder.encode(llm(size, asciiWords).text), 16 * 1024)
+    return time(oursSse, input, size, budget)
+  }
+  if (kind === "longline") {
+    const input = reads(encoder.encode("data: " + "x".repeat(SIZE) + "\n\n"), 16 * 1024)
+    const limits = { maxLineLength: 2 * SIZE, maxEventSize: 2 * SIZE }
+    return time((chunks) => countStream(fromReads(chunks).pipe(Sse.decodeWith(limits))), input, SIZE, budget)
+  }
+  // memory: what stays reachable while decoding a stream generated on the fly (never held whole):
+  // a full GC every 256 reads, the largest heap after it
+  const gc = (globalThis as { gc?: () => void }).gc!
+  const total = Number(args[0]) * MiB
+  const piece = encoder.encode(llm(16 * 1024, asciiWords).text.slice(0, 16 * 1024))
+  const block = piece.subarray(0, piece.lastIndexOf(10) + 1) // whole lines
+  const n = Math.floor(total / block.length)
+  gc()
+  const base = process.memoryUsage().heapUsed
+  let peak = base
+  let i = 0
+  let lastGc = 0
+  const items = await countStream(
+    Stream.repeatEffectChunkOption(
+      Effect.suspend(() => i++ < n ? Effect.succeed(Chunk.of(block)) : Effect.fail(Option.none()))
+    ).pipe(
+      Sse.decode,
+      Stream.tap(() =>
+        Effect.sync(() => {
+          if (i - lastGc < 256) return
+          lastGc = i
+          gc()
+          peak = Math.max(peak, process.memoryUsage().heapUsed)
+        })
       )
     )
-    console.log(`| ${total} MiB stream | peak heap above start: ${((peak - base) / MiB).toFixed(1)} MiB |`)
+  )
+  return { items, retainedMiB: (peak - base) / MiB }
+}
+
+const child = (spec: string): any => {
+  const gc = spec.startsWith("memory") ? ["--expose-gc"] : []
+  const args = [...gc, ...process.execArgv, fileURLToPath(import.meta.url), "--case", spec, ...(quick ? ["--quick"] : [])]
+  const out = execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 })
+  return JSON.parse(out.trim().split("\n").pop()!)
+}
+
+const main = () => {
+  console.log(
+    `node ${process.version}, ${quick ? "quick" : "full"} run, corpora of ${SIZE / MiB} MiB, ` +
+      `NODE_OPTIONS=${process.env["NODE_OPTIONS"] ?? ""}, each case in a fresh process, median of runs`
+  )
+  groups.forEach((group, g) => {
+    console.log(`\n${group.title}`)
+    console.log(`| read | implementation | MB/s | streamwire ÷ it | items |`)
+    console.log(`|---|---|---:|---:|---:|`)
+    readSizes.forEach((readSize, r) => {
+      const rows = group.impls.map((_, i) => child(`impl:${g}:${r}:${i}`))
+      for (const row of rows) {
+        console.log(
+          `| ${readSize / 1024} KiB | ${row.name} | ${fmt(row.mbps)} | ${(rows[0].mbps / row.mbps).toFixed(2)}× | ${row.items} |`
+        )
+      }
+    })
+  })
+
+  console.log(`\nLinearity (Sse.decode, ASCII LLM corpus, 16 KiB reads)`)
+  const a = child(`linear:${SIZE / 4}`)
+  const b = child(`linear:${SIZE}`)
+  console.log(`| input | ms |\n|---|---:|\n| ${SIZE / 4 / MiB} MiB | ${a.ms.toFixed(1)} |\n| ${SIZE / MiB} MiB | ${b.ms.toFixed(1)} |`)
+  console.log(`time for 4× the input: ${(b.ms / a.ms).toFixed(2)}× (target ≤ 4.4×)`)
+  const l = child("longline")
+  console.log(`one ${SIZE / MiB} MiB data line in 16 KiB reads: ${l.mbps.toFixed(1)} MB/s`)
+
+  console.log(`\nMemory while decoding a stream generated on the fly (Sse.decode, 16 KiB reads): the largest heap`)
+  console.log(`after a full GC (every 256 reads), above the heap before the stream`)
+  console.log(`| stream | events | retained |\n|---|---:|---:|`)
+  for (const total of quick ? [32, 128] : [64, 512]) {
+    const m = child(`memory:${total}`)
+    console.log(`| ${total} MiB | ${m.items} | ${m.retainedMiB.toFixed(2)} MiB |`)
   }
 }
 
-main()
+const caseIndex = process.argv.indexOf("--case")
+if (caseIndex === -1) main()
+else runCase(process.argv[caseIndex + 1]!).then((r) => console.log(JSON.stringify(r)))

@@ -11,6 +11,9 @@
  * The clients run in a worker thread (their own event loop) and count events per connection into
  * shared memory, so the publisher can keep at most WINDOW events in flight per connection.
  *
+ * Each turn the publisher appends BATCH events: the baseline in a loop, streamwire in one Effect
+ * (one `Effect.runSync` per turn, as a producer fiber appending in a loop would run).
+ *
  * Measures, per server:
  * - delivered events/s to 1, 100 and 1,000 connections (all connections receive every event);
  * - server heap per idle connection (after GC, 1,000 idle connections);
@@ -48,8 +51,8 @@ const now = () => performance.timeOrigin + performance.now()
 interface Server {
   readonly name: string
   readonly url: string
-  /** Publishes one event to every connection. */
-  publish(data: string): void
+  /** Publishes `n` events (one turn's worth) to every connection. */
+  publish(data: string, n?: number): void
   connections(): number
   close(): Promise<void>
 }
@@ -73,9 +76,11 @@ const baseline = async (): Promise<Server> => {
   return {
     name: "node:http baseline",
     url: `http://127.0.0.1:${port}/events`,
-    publish(data) {
-      const text = `id: ${++id}\nevent: tick\ndata: ${data}\n\n`
-      for (const res of clients) res.write(text)
+    publish(data, n = 1) {
+      for (let i = 0; i < n; i++) {
+        const text = `id: ${++id}\nevent: tick\ndata: ${data}\n\n`
+        for (const res of clients) res.write(text)
+      }
     },
     connections: () => clients.size,
     close: () =>
@@ -96,12 +101,16 @@ const streamwire = async (): Promise<Server> => {
       return { log, port: (server.address as { port: number }).port }
     }).pipe(Scope.extend(scope))
   )
-  const append = (data: string) => log.append({ type: "tick", data })
+  // a turn's events are appended by one Effect, as a producer fiber would (not one runSync per event)
+  const append = (data: string, n: number) =>
+    Effect.suspend(function loop(i = 0): Effect.Effect<void, unknown> {
+      return i === n ? Effect.void : Effect.flatMap(log.append({ type: "tick", data }), () => loop(i + 1))
+    })
   return {
     name: "streamwire",
     url: `http://127.0.0.1:${port}/events`,
-    publish(data) {
-      Effect.runSync(append(data))
+    publish(data, n = 1) {
+      Effect.runSync(append(data, n))
     },
     connections: () => Effect.runSync((log as EventLog.EventLog).subscriberCount),
     close: () => Effect.runPromise(Scope.close(scope, Exit.void))
@@ -211,7 +220,7 @@ const throughput = async (server: Server, conns: number): Promise<number> => {
   let published = 0
   while (performance.now() - start < CASE_MS) {
     if (published - min(clients.counts) < WINDOW - BATCH) {
-      for (let i = 0; i < BATCH; i++) server.publish(payload)
+      server.publish(payload, BATCH)
       published += BATCH
     }
     await turn()

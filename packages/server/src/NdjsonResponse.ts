@@ -10,7 +10,8 @@ import type * as Headers from "@effect/platform/Headers"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Ndjson } from "@streamwire/codec"
-import * as Cause from "effect/Cause"
+import type * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
@@ -72,24 +73,27 @@ const newline = new TextEncoder().encode("\n")
  * @category constructors
  */
 export const body = <E>(lines: Stream.Stream<Uint8Array, E>, options?: Options): Stream.Stream<Uint8Array> =>
-  connection.buffered<Uint8Array, E>(lines, {
+  connection.body<Uint8Array, E>(lines, {
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
     heartbeat: connection.heartbeatSchedule(options?.heartbeat ?? false),
-    heartbeatItem: newline
-  }).pipe(
-    Stream.prepend(connection.flushHeaders),
-    Stream.catchAllCause((cause) => {
-      if (Cause.isInterruptedOnly(cause)) return Stream.failCause(cause as Cause.Cause<never>)
+    heartbeatBytes: newline,
+    first: [],
+    encode: (bytes, out) => out.bytes(bytes),
+    onFailure: (cause) => {
       const onError = options?.onError
-      return Stream.unwrap(Effect.as(
+      return Effect.zipRight(
         Effect.logWarning("NDJSON stream failed; closing the response", cause),
         onError === undefined || onError === "close"
-          ? Stream.empty
-          : Ndjson.encode(Stream.make(onError(cause))).pipe(Stream.catchAll(() => Stream.empty))
-      ))
-    })
-  )
+          ? Effect.succeed(undefined)
+          : Ndjson.encode(Stream.make(onError(cause))).pipe(
+            Stream.runCollect,
+            Effect.map((chunks) => Chunk.isEmpty(chunks) ? undefined : Chunk.unsafeHead(chunks)),
+            Effect.orElseSucceed(() => undefined)
+          )
+      )
+    }
+  })
 
 const respond = <E, R>(
   lines: Stream.Stream<Uint8Array, E, R>,

@@ -23,9 +23,11 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { EventLog, type LogItem, type Reset } from "./EventLog.js"
+import { EventLog, type Reset } from "./EventLog.js"
 import * as connection from "./internal/connection.js"
 import { toRecord } from "./internal/headers.js"
+import * as memoryLog from "./internal/memoryLog.js"
+import { SseEncoder } from "./internal/render.js"
 import * as RequestBody from "./RequestBody.js"
 
 /**
@@ -121,9 +123,45 @@ const errorEvent = (onError: OnError | undefined, cause: Cause.Cause<unknown>): 
   return onError(cause)
 }
 
+/** The body of a response whose stream carries messages and, from a log, resets. */
+const bodyOf = <E>(
+  stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<memoryLog.Attached>,
+  options: Options | undefined,
+  onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
+  share: (() => boolean) | undefined
+): Stream.Stream<Uint8Array> => {
+  const sse = new SseEncoder(share)
+  return connection.body<Sse.SseMessage | Reset | memoryLog.Entry, E>(stream, {
+    bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
+    onSlowClient: options?.onSlowClient ?? "backpressure",
+    heartbeat: connection.heartbeatSchedule(options?.heartbeat),
+    heartbeatBytes: encoder.encode(Either.getOrThrow(Sse.renderMessage(Sse.comment(options?.heartbeatComment ?? "")))),
+    first: options?.retry === undefined ? [] : [Sse.retry(options.retry)],
+    encode: (item, out) =>
+      item._tag === "Entry"
+        ? sse.encodeEntry(item, out)
+        : item._tag === "Reset"
+        ? sse.encode((onReset ?? resetEvent)(item), out)
+        : sse.encode(item, out),
+    onFailure: (cause) =>
+      Effect.as(
+        Effect.logWarning("SSE stream failed; closing the response", cause),
+        Option.match(Option.fromNullable(errorEvent(options?.onError, cause)), {
+          onNone: () => undefined,
+          onSome: (event) =>
+            Either.match(Sse.renderMessage(event), {
+              onLeft: () => undefined,
+              onRight: (text) => encoder.encode(text)
+            })
+        })
+      )
+  })
+}
+
 /**
  * The body of an SSE response, as bytes: the `retry:` hint, then the messages through the
- * connection's buffer with heartbeats, encoded by `Sse.encode`, with the failure handling applied.
+ * connection's buffer with heartbeats, rendered by the codec's rules (`Sse.renderMessage`; a whole
+ * batch becomes one `Uint8Array`), with the failure handling applied.
  * `make` is this plus the headers; use it directly to build a response by hand.
  *
  * @example
@@ -142,33 +180,7 @@ const errorEvent = (onError: OnError | undefined, cause: Cause.Cause<unknown>): 
 export const body = <E>(
   stream: Stream.Stream<Sse.SseMessage, E>,
   options?: Options
-): Stream.Stream<Uint8Array> => {
-  const messages = connection.buffered<Sse.SseMessage, E>(stream, {
-    bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
-    onSlowClient: options?.onSlowClient ?? "backpressure",
-    heartbeat: connection.heartbeatSchedule(options?.heartbeat),
-    heartbeatItem: Sse.comment(options?.heartbeatComment ?? "")
-  })
-  const withRetry = options?.retry === undefined ? messages : Stream.concat(Stream.make(Sse.retry(options.retry)), messages)
-  return withRetry.pipe(
-    Sse.encode,
-    Stream.prepend(connection.flushHeaders),
-    Stream.catchAllCause((cause) => {
-      if (Cause.isInterruptedOnly(cause)) return Stream.failCause(cause as Cause.Cause<never>)
-      return Stream.unwrap(Effect.as(
-        Effect.logWarning("SSE stream failed; closing the response", cause),
-        Option.match(Option.fromNullable(errorEvent(options?.onError, cause)), {
-          onNone: () => Stream.empty,
-          onSome: (event) =>
-            Either.match(Sse.renderMessage(event), {
-              onLeft: () => Stream.empty,
-              onRight: (text) => Stream.make(encoder.encode(text))
-            })
-        })
-      ))
-    })
-  )
-}
+): Stream.Stream<Uint8Array> => bodyOf(stream, options, undefined, undefined)
 
 /**
  * A `Stream` of SSE messages (events, comments, retry hints) as a streamed response.
@@ -195,12 +207,14 @@ export const make = <E, R>(
   stream: Stream.Stream<Sse.SseMessage, E, R>,
   options?: Options
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
-  Effect.map(Effect.context<R>(), (context) =>
-    HttpServerResponse.stream(body(Stream.provideContext(stream, context), options), {
-      status: options?.status ?? 200,
-      contentType,
-      headers: options?.headers === undefined ? headers : { ...headers, ...toRecord(options.headers) }
-    }))
+  Effect.map(Effect.context<R>(), (context) => response(body(Stream.provideContext(stream, context), options), options))
+
+const response = (bytes: Stream.Stream<Uint8Array>, options: Options | undefined): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.stream(bytes, {
+    status: options?.status ?? 200,
+    contentType,
+    headers: options?.headers === undefined ? headers : { ...headers, ...toRecord(options.headers) }
+  })
 
 
 /**
@@ -371,11 +385,17 @@ export const fromEventLog = (
   options?: FromLogOptions
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
   Effect.flatMap(lastEventId, (after) => {
-    const onReset = options?.onReset ?? resetEvent
-    const messages = log.subscribe({ after, initial: options?.initial }).pipe(
-      Stream.map((item: LogItem): Sse.SseMessage => item._tag === "Reset" ? onReset(item) : item)
-    )
-    return make(messages, { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" })
+    const logOptions = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" } as const
+    const subscribe = { after, initial: options?.initial }
+    const attachable = memoryLog.attachable(log)
+    // the in-memory log pushes its events to the connection (no `Stream` to run per connection)
+    const messages = attachable && logOptions.onSlowClient === "disconnect"
+      ? { _tag: "PushSource" as const, attach: (push: connection.Push<memoryLog.Attached>) => log[memoryLog.AttachTypeId].attach(subscribe, push) }
+      : log.subscribe(subscribe)
+    // an event of the in-memory log is rendered once for all connections when there are several
+    // (for one, it costs more); other engines give each subscription its own event objects
+    const share = attachable ? log[memoryLog.AttachTypeId].several : undefined
+    return Effect.succeed(response(bodyOf(messages, logOptions, options?.onReset, share), logOptions))
   })
 
 /**

@@ -1,7 +1,9 @@
 /**
  * The in-memory event log: a compacting array of retained entries and an unbounded PubSub for the
- * live part. Every subscriber drains its PubSub subscription promptly (the response layer keeps
- * its own bounded per-connection buffer), so the PubSub holds only what is in flight.
+ * live part of `subscribe`. Every subscriber drains its PubSub subscription promptly (the response
+ * layer keeps its own bounded per-connection buffer), so the PubSub holds only what is in flight.
+ * Responses can also attach to the log (`AttachTypeId`): `append` hands each entry to them
+ * directly, which spares each connection a fiber, a `Stream` and a subscription.
  *
  * @internal
  */
@@ -13,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -21,9 +24,12 @@ import { afterId } from "../EventLog.js"
 
 /** @internal */
 export interface Entry {
+  readonly _tag: "Entry"
   readonly seq: number
   readonly at: number
   readonly event: Sse.SseEvent
+  /** The event rendered and encoded, once, when several connections write it. */
+  bytes: Uint8Array | undefined
 }
 
 /** @internal */
@@ -34,6 +40,38 @@ export interface Options {
 
 /** @internal */
 export const DEFAULT_MAX_EVENTS = 1000
+
+/** A subscription as a pull (`Option.none()` never comes: a subscription ends only when interrupted). */
+type Pull = Effect.Effect<Chunk.Chunk<LogItem>, Option.Option<never>>
+
+/**
+ * The in-memory log can also hand its events straight to a connection: `attach` replays what the
+ * subscription would, then calls `push` with each appended event, synchronously, within `append`,
+ * until the scope closes. A response drives no `Stream`, no fiber and no queue of its own for the
+ * subscription (they are most of a connection's memory and of its cost per event); its `push`
+ * must be quick and must not fail (it buffers, or ends the connection).
+ *
+ * @internal
+ */
+export const AttachTypeId: unique symbol = Symbol.for("@streamwire/server/MemoryEventLog/attach")
+
+/** @internal */
+export interface Attachable {
+  readonly [AttachTypeId]: {
+    readonly attach: (
+      options: SubscribeOptions | undefined,
+      push: ((item: Attached) => void) & { readonly all: (items: ReadonlyArray<Attached>) => void }
+    ) => Effect.Effect<void, never, Scope.Scope>
+    /** Whether several connections are attached now. */
+    readonly several: () => boolean
+  }
+}
+
+/** What an attached connection receives: entries (event and shared bytes), and a leading reset. */
+export type Attached = Entry | Reset
+
+/** @internal */
+export const attachable = (log: EventLog): log is EventLog & Attachable => AttachTypeId in log
 
 /** Retained entries, oldest first, in `entries[head..]`. */
 class Store {
@@ -115,51 +153,92 @@ export const make = (options?: Options): Effect.Effect<EventLog, never, Scope.Sc
           // id assignment, retention and publication in one synchronous step: publication order is id order
           const seq = store.nextSeq++
           const event: Sse.SseEvent = { _tag: "SseEvent", type: checked.right.type, data: input.data, lastEventId: store.idOf(seq) }
-          const entry: Entry = { seq, at: now, event }
+          const entry: Entry = { _tag: "Entry", seq, at: now, event, bytes: undefined }
           store.push(entry, now)
           pubsub.unsafeOffer(entry)
+          for (const push of attached) push(entry)
           return Effect.succeed(event)
         }))
 
-    const subscribe = (subscribeOptions?: SubscribeOptions): Stream.Stream<LogItem> =>
-      Stream.unwrapScoped(Effect.gen(function*() {
+    /** What a subscription starts with (after the store is trimmed to now). */
+    const replayOf = <A>(subscribeOptions: SubscribeOptions | undefined, f: (entries: ReadonlyArray<Entry>) => Array<A>): Array<A | Reset> => {
+      const after = afterId(subscribeOptions)
+      let replay: Array<A | Reset>
+      if (Option.isNone(after)) {
+        replay = subscribeOptions?.initial === "retained" ? f(store.after(0)) : []
+      } else {
+        const seq = store.seqOf(after.value)
+        const oldest = store.size > 0 ? Option.some(store.idOf(store.firstSeq)) : Option.none()
+        if (seq === undefined || seq >= store.nextSeq) {
+          const reset: Reset = { _tag: "Reset", requested: after.value, reason: "unknown", oldest }
+          replay = [reset, ...f(store.after(0))]
+        } else if (seq + 1 < store.firstSeq) {
+          const reset: Reset = { _tag: "Reset", requested: after.value, reason: "expired", oldest }
+          replay = [reset, ...f(store.after(0))]
+        } else {
+          replay = f(store.after(seq))
+        }
+      }
+      return replay
+    }
+
+    // connections attached to the log: each appended event is pushed to them in `append`
+    const attached = new Set<(item: Attached) => void>()
+    const attach: Attachable[typeof AttachTypeId]["attach"] = (subscribeOptions, push) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.acquireRelease(
+          Effect.sync(() => {
+            // replay and registration in one synchronous step: no append can fall between them
+            store.trim(now)
+            push.all(replayOf(subscribeOptions, (entries) => entries as Array<Entry>))
+            attached.add(push)
+            subscribers++
+          }),
+          () =>
+            Effect.sync(() => {
+              attached.delete(push)
+              subscribers--
+            })
+        ))
+
+    // a subscription as a pull: the replay first, then whatever the live subscription has
+    const pullOf = (subscribeOptions?: SubscribeOptions): Effect.Effect<Pull, never, Scope.Scope> =>
+      Effect.gen(function*() {
         // subscribe to live events first, then read the replay: nothing appended in between is lost,
         // and what is in both is dropped from the live part by sequence number
         const live = yield* PubSub.subscribe(pubsub)
         yield* Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--))
-        const now = yield* Clock.currentTimeMillis
-        store.trim(now)
-        const after = afterId(subscribeOptions)
-        let replay: Array<LogItem>
-        if (Option.isNone(after)) {
-          replay = subscribeOptions?.initial === "retained" ? toEvents(store.after(0)) : []
-        } else {
-          const seq = store.seqOf(after.value)
-          const oldest = store.size > 0 ? Option.some(store.idOf(store.firstSeq)) : Option.none()
-          if (seq === undefined || seq >= store.nextSeq) {
-            const reset: Reset = { _tag: "Reset", requested: after.value, reason: "unknown", oldest }
-            replay = [reset, ...toEvents(store.after(0))]
-          } else if (seq + 1 < store.firstSeq) {
-            const reset: Reset = { _tag: "Reset", requested: after.value, reason: "expired", oldest }
-            replay = [reset, ...toEvents(store.after(0))]
-          } else {
-            replay = toEvents(store.after(seq))
+        store.trim(yield* Clock.currentTimeMillis)
+        const replay: Array<LogItem> = replayOf(subscribeOptions, toEvents)
+        let seen = store.nextSeq - 1
+        const takeLive = Effect.map(Queue.takeBetween(live, 1, Number.MAX_SAFE_INTEGER), (chunk) => {
+          const entries = Chunk.toReadonlyArray(chunk)
+          const out: Array<LogItem> = new Array(entries.length)
+          let n = 0
+          for (let i = 0; i < entries.length; i++) {
+            const entry = entries[i]!
+            if (entry.seq > seen) out[n++] = entry.event
           }
-        }
-        const seen = store.nextSeq - 1
-        const liveEvents = Stream.fromQueue(live).pipe(
-          Stream.mapChunks((chunk) => {
-            const out: Array<LogItem> = []
-            for (const entry of chunk) if (entry.seq > seen) out.push(entry.event)
-            return Chunk.unsafeFromArray(out)
-          })
-        )
-        return replay.length === 0 ? liveEvents : Stream.concat(Stream.fromChunk(Chunk.unsafeFromArray(replay)), liveEvents)
-      }))
+          if (n > 0) seen = 0 // live entries come in order: past the replay, nothing more to drop
+          out.length = n
+          return Chunk.unsafeFromArray(out)
+        })
+        let first: Chunk.Chunk<LogItem> | undefined = replay.length > 0 ? Chunk.unsafeFromArray(replay) : undefined
+        return Effect.suspend(() => {
+          if (first === undefined) return takeLive
+          const chunk = first
+          first = undefined
+          return Effect.succeed(chunk)
+        })
+      })
 
-    const log: EventLog = {
+    const subscribe = (subscribeOptions?: SubscribeOptions): Stream.Stream<LogItem> =>
+      Stream.fromPull(pullOf(subscribeOptions))
+
+    const log: EventLog & Attachable = {
       append,
       subscribe,
+      [AttachTypeId]: { attach, several: () => attached.size > 1 },
       lastId: Effect.sync(() => store.nextSeq > 1 ? Option.some(store.idOf(store.nextSeq - 1)) : Option.none()),
       subscriberCount: Effect.sync(() => subscribers)
     }
