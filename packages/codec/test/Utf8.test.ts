@@ -106,6 +106,30 @@ describe("Utf8.decode", () => {
       })
   )
 
+  // bytes that sit on the edges of UTF-8: leads of every length, continuation bytes at the ends of
+  // their ranges, the bytes of a BOM, the never-valid ones
+  const edgeBytes = fc.array(
+    fc.oneof(
+      { arbitrary: fc.constantFrom(0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbb, 0xbf), weight: 3 },
+      { arbitrary: fc.constantFrom(0xc0, 0xc2, 0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff), weight: 3 },
+      { arbitrary: fc.integer({ min: 0, max: 255 }), weight: 1 }
+    ),
+    { maxLength: 24 }
+  ).map((a) => Uint8Array.from(a))
+
+  it.effect.prop(
+    "chunking invariance on bytes at the edges of UTF-8: exactly TextDecoder's text, BOM and U+FFFDs included",
+    [Testing.chunks(edgeBytes)],
+    ([{ bytes, chunks }]) =>
+      Effect.gen(function*() {
+        expect((yield* decode(chunks)).text).toBe(new TextDecoder().decode(bytes))
+        expect((yield* decode(chunks, { bom: "keep" })).text).toBe(
+          new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes)
+        )
+      }),
+    { timeout: 30_000, fastCheck: { numRuns: 600 } }
+  )
+
   it.effect.prop(
     "fail mode: the offset is where the first invalid sequence starts, whatever the cutting",
     [Testing.chunks(Testing.sseStream({ maxLines: 6 }))],

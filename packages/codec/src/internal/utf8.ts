@@ -64,7 +64,7 @@ export class Utf8Decoder {
     if (this.decoder === undefined) {
       const rest = this.pending
       this.pending = undefined
-      return rest === undefined ? "" : this.bom(decodeWhole(rest, 0, rest.length))
+      return rest === undefined ? "" : this.bom(decodeLast(rest))
     }
     if (!this.fatal) return this.decoder.decode()
     try {
@@ -101,18 +101,25 @@ export class Utf8Decoder {
       }
       // complete, or broken by a byte that cannot continue it: either way decodable now
       const piece = concat(pending, bytes.subarray(0, take))
-      head = decodeWhole(piece, 0, piece.length)
+      head = decodeLast(piece)
       this.pending = undefined
       start = take
     }
     let end = bytes.length
-    const tail = incompleteTail(bytes, start)
+    const tail = incompleteTail(bytes, start, end)
     if (tail > 0) {
       this.pending = bytes.slice(end - tail)
       end -= tail
     }
+    // Sequences left unfinished just before the carried one are broken by its lead byte: decode
+    // them apart (flushed), so the body ends cleanly and the fast streaming decode keeps no state.
+    let clean = end
+    for (let broken = incompleteTail(bytes, start, clean); broken > 0; broken = incompleteTail(bytes, start, clean)) {
+      clean -= broken
+    }
     if (start >= end) return head
-    const text = decodeWhole(bytes, start, end)
+    let text = start < clean ? decodeWhole(bytes, start, clean) : ""
+    if (clean < end) text += decodeLast(bytes.subarray(clean, end))
     return head.length === 0 ? text : head + text
   }
 }
@@ -135,17 +142,26 @@ const nodeBuffer: NodeBufferModule | undefined = (() => {
   }
 })()
 
-/** Decodes bytes that hold no unfinished sequence at their end (U+FEFF kept). */
+/**
+ * Decodes bytes that hold no unfinished sequence at their end (U+FEFF kept). The streaming mode is
+ * used although nothing is carried over: on Node 20 it is twice as fast as a one-shot `decode`,
+ * and bytes that do not end inside a sequence leave no state behind in the decoder.
+ */
 const wholeDecoder = new TextDecoder("utf-8", { ignoreBOM: true })
+const STREAM = { stream: true } as const
 const decodeWhole = nodeBuffer === undefined
   ? (bytes: Uint8Array, start: number, end: number): string =>
-    wholeDecoder.decode(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end))
+    wholeDecoder.decode(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), STREAM)
   : (bytes: Uint8Array, start: number, end: number): string => {
     const body = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)
     return nodeBuffer.isAscii(body)
       ? nodeBuffer.Buffer.prototype.latin1Slice.call(body, 0, body.length)
-      : wholeDecoder.decode(body)
+      : wholeDecoder.decode(body, STREAM)
   }
+
+/** Decodes bytes that may end inside a sequence (a carried piece, the end of the stream): flushed. */
+const lastDecoder = new TextDecoder("utf-8", { ignoreBOM: true })
+const decodeLast = (bytes: Uint8Array): string => lastDecoder.decode(bytes)
 
 /** Can byte `b` stand at position `index` (1-based continuation) of a sequence led by `lead`? */
 const continues = (lead: number, index: number, b: number): boolean => {
@@ -158,9 +174,8 @@ const continues = (lead: number, index: number, b: number): boolean => {
   return b >= 0x80 && b <= 0xbf
 }
 
-/** How many bytes at the end of `bytes` (from `start` on) are a valid but unfinished sequence. */
-const incompleteTail = (bytes: Uint8Array, start: number): number => {
-  const end = bytes.length
+/** How many bytes at the end of `bytes[start, end)` are a valid but unfinished sequence. */
+const incompleteTail = (bytes: Uint8Array, start: number, end: number): number => {
   for (let at = end - 1; at >= start && at >= end - 3; at--) {
     const b = bytes[at]!
     if (b >= 0x80 && b <= 0xbf) continue
