@@ -179,9 +179,4 @@ export const fromJsonBody = <B, I, RS, A, E, R>(
   f: (body: B) => Stream.Stream<A, E, R>,
   options?: Options
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | RS | R> =>
-  RequestBody.json(bodySchema).pipe(
-    Effect.matchEffect({
-      onFailure: (error) => Effect.succeed(RequestBody.toResponse(error)),
-      onSuccess: (value) => make(f(value), options)
-    })
-  )
+  RequestBody.withJson(bodySchema, (value) => make(f(value), options))

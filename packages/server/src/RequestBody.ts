@@ -95,3 +95,31 @@ export const json = <A, I, R>(
         )
     })
   )
+
+/**
+ * Decodes the JSON body with the Schema, then answers with `respond(body)`; a bad body is answered
+ * with a 400 (see {@link toResponse}) and `respond` never runs — never a half-open stream.
+ *
+ * @example
+ * ```ts
+ * import { RequestBody } from "@streamwire/server"
+ * import { HttpRouter, HttpServerResponse } from "@effect/platform"
+ * import { Effect, Schema } from "effect"
+ *
+ * const Prompt = Schema.Struct({ prompt: Schema.String })
+ * const router = HttpRouter.empty.pipe(
+ *   HttpRouter.post("/upper", RequestBody.withJson(Prompt, ({ prompt }) => Effect.succeed(HttpServerResponse.text(prompt.toUpperCase()))))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const withJson = <A, I, RS, E, R>(
+  schema: Schema.Schema<A, I, RS>,
+  respond: (body: A) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, HttpServerRequest.HttpServerRequest | RS | R> =>
+  Effect.matchEffect(json(schema), {
+    onFailure: (error) => Effect.succeed(toResponse(error)),
+    onSuccess: respond
+  })

@@ -452,9 +452,4 @@ export const fromJsonBody = <A, I, RS, E, R>(
   f: (body: A) => Stream.Stream<Sse.SseMessage, E, R>,
   options?: Options
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | RS | R> =>
-  RequestBody.json(bodySchema).pipe(
-    Effect.matchEffect({
-      onFailure: (error) => Effect.succeed(RequestBody.toResponse(error)),
-      onSuccess: (value) => make(f(value), options)
-    })
-  )
+  RequestBody.withJson(bodySchema, (value) => make(f(value), options))

@@ -30,29 +30,14 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Redis, type RedisOptions } from "ioredis"
+import type * as RedisEventLog from "../RedisEventLog.js"
 import * as StreamId from "./streamId.js"
 
 // ---------------------------------------------------------------------------------------------
 // options
 
 /** @internal */
-export interface Retention {
-  readonly maxLength?: number | undefined
-  readonly minAge?: Duration.DurationInput | undefined
-  readonly exact?: boolean | undefined
-}
-
-/** @internal */
-export interface Options {
-  readonly url?: string | undefined
-  readonly redis?: RedisOptions | undefined
-  readonly key: string
-  readonly retention?: Retention | undefined
-  readonly batchSize?: number | undefined
-  readonly cacheSize?: number | undefined
-  readonly blockTimeout?: Duration.DurationInput | undefined
-  readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
-}
+export type Options = RedisEventLog.Options
 
 /** @internal */
 export const DEFAULT_BATCH = 100
