@@ -455,6 +455,46 @@ export const renderMessage = (message: SseMessage): Either.Either<string, Invali
   return typeof r === "string" ? Either.right(r) : Either.left(r)
 }
 
+/**
+ * The encoder's rules for one stream, one message at a time — the building block for a server
+ * that writes its own batches: `render` gives the text of a message (an `id:` line only when the
+ * event's `lastEventId` differs from the stream's), or the `InvalidField` that keeps it from being
+ * written. `lastEventId` is the id the client holds after what was rendered; set it after writing
+ * bytes rendered elsewhere (e.g. shared by several connections).
+ *
+ * @example
+ * ```ts
+ * import { Sse } from "@streamwire/codec"
+ *
+ * const r = Sse.renderer()
+ * r.render(Sse.unsafeEvent({ data: "a", id: "1" })) // "id: 1\ndata: a\n\n"
+ * r.render(Sse.unsafeEvent({ data: "b", id: "1" })) // "data: b\n\n"
+ * r.lastEventId // "1"
+ * ```
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export interface Renderer {
+  render(message: SseMessage): string | InvalidField
+  lastEventId: string
+}
+
+/**
+ * A fresh {@link Renderer} (the client holds no id yet).
+ *
+ * @example
+ * ```ts
+ * import { Sse } from "@streamwire/codec"
+ *
+ * const text = Sse.renderer().render(Sse.retry("1 second")) // "retry: 1000\n"
+ * ```
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const renderer = (): Renderer => new internal.Renderer()
+
 // ---------------------------------------------------------------------------------------------
 // typed payloads
 

@@ -371,8 +371,8 @@ const fieldLines = (prefix: string, value: string): string => {
  *
  * @internal
  */
-export class Renderer implements Transducer<Sse.SseMessage, string, InvalidField> {
-  private id = ""
+export class Renderer implements Transducer<Sse.SseMessage, string, InvalidField>, Sse.Renderer {
+  lastEventId = ""
   push(messages: ReadonlyArray<Sse.SseMessage>, out: Array<string>) {
     let s = ""
     for (let i = 0; i < messages.length; i++) {
@@ -394,11 +394,11 @@ export class Renderer implements Transducer<Sse.SseMessage, string, InvalidField
     switch (m._tag) {
       case "SseEvent": {
         let s = ""
-        if (m.lastEventId !== this.id) {
+        if (m.lastEventId !== this.lastEventId) {
           const error = checkId(m.lastEventId)
           if (error) return error
           s = m.lastEventId === "" ? "id:\n" : "id: " + m.lastEventId + "\n"
-          this.id = m.lastEventId
+          this.lastEventId = m.lastEventId
         }
         if (m.type !== "message" && m.type !== "") {
           const error = checkType(m.type)
@@ -414,10 +414,10 @@ export class Renderer implements Transducer<Sse.SseMessage, string, InvalidField
       case "Comment":
         return m.text === "" ? ":\n" : fieldLines(": ", m.text)
       case "LastEventId": {
-        if (m.id === this.id) return ""
+        if (m.id === this.lastEventId) return ""
         const error = checkId(m.id)
         if (error) return error
-        this.id = m.id
+        this.lastEventId = m.id
         return m.id === "" ? "id:\n\n" : "id: " + m.id + "\n\n"
       }
     }

@@ -19,8 +19,8 @@ const encoder = new TextEncoder()
 
 /** @internal */
 export class SseEncoder {
-  /** The last id written on this connection. */
-  private id = ""
+  /** The codec's rendering rules and the one piece of state they have: the id the client holds. */
+  private readonly renderer = Sse.renderer()
   /** `share`: whether events are shared by several connections now (worth keeping their bytes); undefined when they never are. */
   constructor(private readonly share: (() => boolean) | undefined) {}
 
@@ -32,7 +32,7 @@ export class SseEncoder {
   encodeEntry(entry: Entry, out: Out): Sse.InvalidField | undefined {
     const id = entry.event.lastEventId
     // log ids are never empty: the shared bytes (with their id line) fit after any other id
-    if (id === this.id || id === "") return this.encode(entry.event, out)
+    if (id === this.renderer.lastEventId || id === "") return this.encode(entry.event, out)
     if (entry.bytes === undefined) {
       if (this.share === undefined || !this.share()) return this.encode(entry.event, out)
       const r = Sse.renderMessage(entry.event)
@@ -40,55 +40,15 @@ export class SseEncoder {
       entry.bytes = encoder.encode(r.right)
     }
     out.bytes(entry.bytes)
-    this.id = id
+    this.renderer.lastEventId = id
     return undefined
   }
 
   /** Encodes one message into `out`; returns `InvalidField` if it cannot be written. */
   encode(m: Sse.SseMessage, out: Out): Sse.InvalidField | undefined {
-    switch (m._tag) {
-      case "SseEvent": {
-        const id = m.lastEventId
-        if (id !== this.id ? id !== "" : id === "") {
-          // what a fresh renderer writes: the same bytes on every connection
-          const r = Sse.renderMessage(m)
-          if (Either.isLeft(r)) return r.left
-          out.text(r.right)
-          this.id = id
-          return undefined
-        }
-        if (id === "") {
-          // back to no id after one: an empty id line resets the client's
-          const r = Sse.renderMessage(m)
-          if (Either.isLeft(r)) return r.left
-          out.text("id:\n" + r.right)
-          this.id = ""
-          return undefined
-        }
-        // the same id again: no id line
-        const r = Sse.renderMessage({ ...m, lastEventId: "" })
-        if (Either.isLeft(r)) return r.left
-        out.text(r.right)
-        return undefined
-      }
-      case "LastEventId": {
-        if (m.id === this.id) return undefined
-        if (m.id === "") {
-          out.text("id:\n\n")
-        } else {
-          const r = Sse.renderMessage(m)
-          if (Either.isLeft(r)) return r.left
-          out.text(r.right)
-        }
-        this.id = m.id
-        return undefined
-      }
-      default: {
-        const r = Sse.renderMessage(m)
-        if (Either.isLeft(r)) return r.left
-        out.text(r.right)
-        return undefined
-      }
-    }
+    const r = this.renderer.render(m)
+    if (typeof r !== "string") return r
+    if (r.length > 0) out.text(r)
+    return undefined
   }
 }
