@@ -27,6 +27,7 @@ import { type ChildProcess, execSync, fork, spawn } from "node:child_process"
 import * as Http from "node:http"
 import * as Os from "node:os"
 import { fileURLToPath } from "node:url"
+import { baselineServer } from "./baseline.js"
 
 const flag = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`)
@@ -70,17 +71,7 @@ const serve = async (kind: string) => {
   if (kind === "baseline") {
     const clients = new Set<Http.ServerResponse>()
     let id = 0
-    const server = Http.createServer((_req, res) => {
-      res.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        "connection": "keep-alive",
-        "x-accel-buffering": "no"
-      })
-      res.write("")
-      clients.add(res)
-      res.on("close", () => clients.delete(res))
-    })
+    const server = baselineServer(clients)
     server.maxConnections = 100_000
     setInterval(() => {
       for (const res of clients) res.write(":\n")

@@ -27,6 +27,7 @@ import * as Http from "node:http"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { Worker } from "node:worker_threads"
+import { baselineServer } from "./baseline.js"
 
 const quick = process.argv.includes("--quick")
 const CASE_MS = quick ? 1000 : 3000 // upper bound of one throughput case
@@ -60,17 +61,7 @@ interface Server {
 const baseline = async (): Promise<Server> => {
   const clients = new Set<Http.ServerResponse>()
   let id = 0
-  const server = Http.createServer((_req, res) => {
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      "connection": "keep-alive",
-      "x-accel-buffering": "no"
-    })
-    res.write("")
-    clients.add(res)
-    res.on("close", () => clients.delete(res))
-  })
+  const server = baselineServer(clients)
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r))
   const port = (server.address() as { port: number }).port
   return {

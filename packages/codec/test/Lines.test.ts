@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Lines } from "@streamwire/codec"
 import { Effect } from "effect"
 import { FastCheck as fc } from "effect"
-import { collect, reads } from "./utils.js"
+import { collect, cutText, reads } from "./utils.js"
 
 const lines = (pieces: ReadonlyArray<string>, options?: Lines.SplitOptions) =>
   collect(reads(pieces).pipe(Lines.split(options)))
@@ -59,14 +59,7 @@ describe("Lines.split", () => {
     [fc.string({ unit: fc.constantFrom("a", "b", "\r", "\n", "é", "🎉"), maxLength: 200 }), fc.array(fc.nat(200))],
     ([text, at]) =>
       Effect.gen(function*() {
-        const cuts = [...new Set(at.map((n) => Math.min(n, text.length)))].sort((a, b) => a - b)
-        const pieces: Array<string> = []
-        let prev = 0
-        for (const c of cuts) {
-          pieces.push(text.slice(prev, c))
-          prev = c
-        }
-        pieces.push(text.slice(prev))
+        const pieces = cutText(text, at)
         const whole = (yield* lines([text])).out
         const chunked = (yield* lines(pieces)).out
         expect(chunked).toEqual(whole)

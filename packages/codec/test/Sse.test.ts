@@ -4,7 +4,7 @@ import * as Testing from "@streamwire/codec/testing"
 import { Effect, FastCheck as fc, Schema, Stream } from "effect"
 import { referenceParse } from "./reference.js"
 import { decodeSse, ev, sse } from "./sseHelpers.js"
-import { collect, enc, reads } from "./utils.js"
+import { collect, cutText, enc, reads } from "./utils.js"
 
 const all = ["retry", "comment", "id"] as const
 
@@ -392,18 +392,6 @@ const run = <A, E>(stream: Stream.Stream<A, E>) => collect(stream)
 
 const fused = (chunks: ReadonlyArray<Uint8Array>) => run(reads(chunks).pipe(Sse.decodeWith({ include: all })))
 
-/** Cuts a string at arbitrary code-unit positions (even between the halves of a surrogate pair). */
-const cutText = (text: string, at: ReadonlyArray<number>): Array<string> => {
-  const cuts = [...new Set(at.map((n) => Math.min(n, text.length)))].sort((a, b) => a - b)
-  const out: Array<string> = []
-  let prev = 0
-  for (const c of cuts) {
-    out.push(text.slice(prev, c))
-    prev = c
-  }
-  out.push(text.slice(prev))
-  return out
-}
 
 describe("Sse properties", () => {
   it.effect.prop(

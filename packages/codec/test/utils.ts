@@ -28,3 +28,16 @@ export const cut = (data: Uint8Array, at: ReadonlyArray<number>): Array<Uint8Arr
   out.push(data.subarray(prev))
   return out
 }
+
+/** Cuts a string at the given code-unit positions (even between the halves of a surrogate pair). */
+export const cutText = (text: string, at: ReadonlyArray<number>): Array<string> => {
+  const cuts = [...new Set(at.map((n) => Math.max(0, Math.min(text.length, n))))].sort((a, b) => a - b)
+  const out: Array<string> = []
+  let prev = 0
+  for (const c of cuts) {
+    out.push(text.slice(prev, c))
+    prev = c
+  }
+  out.push(text.slice(prev))
+  return out
+}
