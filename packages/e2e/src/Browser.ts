@@ -28,14 +28,15 @@ export interface Browser {
   readonly close: () => Promise<void>
 }
 
-export const launch = async (): Promise<Browser> => {
+/** `extraArgs`: more Chromium switches (e.g. `--ignore-certificate-errors-spki-list=…` for a test certificate). */
+export const launch = async (extraArgs: ReadonlyArray<string> = []): Promise<Browser> => {
   const userDataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "streamwire-chromium-"))
   const cleanup = () => Fs.rmSync(userDataDir, { recursive: true, force: true })
   try {
     // `--user-data-dir` is the persistent context's own argument in Playwright
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath,
-      args,
+      args: [...args, ...extraArgs],
       headless: true,
       viewport: { width: 1100, height: 900 },
       timeout: 30_000

@@ -27,6 +27,7 @@ import type * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type * as Http2 from "node:http2"
 import type * as Net from "node:net"
+import * as devCert from "./internal/devCertificate.js"
 import * as internal from "./internal/http2Server.js"
 
 /**
@@ -156,3 +157,61 @@ export const layer: (
   options: Net.ListenOptions
 ) => Layer.Layer<HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext | HttpServer.HttpServer, ServeError> =
   internal.layer
+
+/**
+ * A self-signed certificate made for development and tests (see {@link devCertificate}).
+ *
+ * @since 0.1.0
+ * @category development
+ */
+export type DevCertificate = devCert.DevCertificate
+
+/**
+ * Options of {@link devCertificate}.
+ *
+ * @since 0.1.0
+ * @category development
+ */
+export type DevCertificateOptions = devCert.DevCertificateOptions
+
+/**
+ * {@link devCertificate} could not make or read the certificate (`openssl` missing or failing, a
+ * directory that cannot be written): the message says which.
+ *
+ * @since 0.1.0
+ * @category development
+ */
+export const DevCertificateError: typeof devCert.DevCertificateError = devCert.DevCertificateError
+
+/**
+ * @since 0.1.0
+ * @category development
+ */
+export type DevCertificateError = devCert.DevCertificateError
+
+/**
+ * A self-signed certificate for development and tests, never for production: a P-256 key and a
+ * certificate valid for `localhost`, `127.0.0.1` and `::1` (or the `hosts` you give), written as
+ * `key.pem` and `cert.pem` into `dir` (a fresh temporary directory by default) and reused from
+ * there while valid. Made by the `openssl` command-line tool (Node can make keys, not certificates).
+ * `spki` is what Chromium's `--ignore-certificate-errors-spki-list` takes to trust this certificate
+ * alone.
+ *
+ * @example
+ * ```ts
+ * import * as Http2Server from "@streamwire/server/Http2Server"
+ * import { HttpServer, HttpServerResponse } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ *
+ * const ServerLive = Layer.unwrapEffect(
+ *   Effect.map(Http2Server.devCertificate({ dir: ".certs" }), ({ cert, key }) =>
+ *     Http2Server.layer(() => Http2Server.createServer({ key, cert }), { port: 8443 }))
+ * )
+ * const main = HttpServer.serve(HttpServerResponse.text("hello")).pipe(Layer.provide(ServerLive))
+ * ```
+ *
+ * @since 0.1.0
+ * @category development
+ */
+export const devCertificate: (options?: DevCertificateOptions) => Effect.Effect<DevCertificate, DevCertificateError> =
+  devCert.devCertificate

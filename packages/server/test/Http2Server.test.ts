@@ -8,12 +8,11 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Http2 from "node:http2"
 import * as Http2Server from "../src/Http2Server.js"
-import { devCertificate } from "../src/internal/devCertificate.js"
 import { MemoryEventLog, NdjsonResponse, SseResponse } from "../src/index.js"
 import { connectH1, connectH2, serveH2, session } from "./http2Utils.js"
 import { eventually, ioTurn, promise } from "./utils.js"
 
-const certificate = await Effect.runPromise(devCertificate())
+const certificate = await Effect.runPromise(Http2Server.devCertificate())
 afterAll(() => Fs.rmSync(Path.dirname(certificate.keyPath), { recursive: true, force: true }))
 
 const ev = (data: string, type?: string, id?: string) => Sse.unsafeEvent({ data, type, id })

@@ -7,7 +7,6 @@ import * as Http2 from "node:http2"
 import * as Https from "node:https"
 import type * as Tls from "node:tls"
 import * as Http2Server from "../src/Http2Server.js"
-import type { DevCertificate } from "../src/internal/devCertificate.js"
 import { type OpenOptions, RawClient } from "./utils.js"
 
 /** What the server saw: HTTP/2 sessions and TLS connections (either protocol) opened so far, and open now. */
@@ -22,7 +21,7 @@ export interface Counts {
  * Serves the app on `Http2Server.createServer` (HTTP/2 and HTTP/1.1 over TLS) on 127.0.0.1, a free
  * port, for the scope; gives the origin and live counts of sessions and connections.
  */
-export const serveH2 = <E, R>(app: HttpApp.Default<E, R>, certificate: DevCertificate) =>
+export const serveH2 = <E, R>(app: HttpApp.Default<E, R>, certificate: Http2Server.DevCertificate) =>
   Effect.gen(function*() {
     const counts: Counts = { sessions: 0, openSessions: 0, connections: 0, openConnections: 0 }
     const node = Http2Server.createServer({ key: certificate.key, cert: certificate.cert })
@@ -48,7 +47,7 @@ export const serveH2 = <E, R>(app: HttpApp.Default<E, R>, certificate: DevCertif
   >
 
 /** A client HTTP/2 session (one TCP connection) for the scope, trusting the test certificate. */
-export const session = (origin: string, certificate: DevCertificate) =>
+export const session = (origin: string, certificate: Http2Server.DevCertificate) =>
   Effect.acquireRelease(
     Effect.async<Http2.ClientHttp2Session, Error>((resume) => {
       const s = Http2.connect(origin, { ca: certificate.cert })
@@ -101,10 +100,10 @@ export class H2Client extends RawClient {
 export const connectH2 = (s: Http2.ClientHttp2Session, path: string, options?: OpenOptions) =>
   Effect.acquireRelease(Effect.promise(() => openH2(s, path, options)), (c) => Effect.sync(() => c.close()))
 
-const h1Agent = (certificate: DevCertificate) => new Https.Agent({ keepAlive: false, ca: certificate.cert, maxSockets: Infinity })
+const h1Agent = (certificate: Http2Server.DevCertificate) => new Https.Agent({ keepAlive: false, ca: certificate.cert, maxSockets: Infinity })
 
 /** One HTTP/1.1 request over TLS (ALPN offers only http/1.1), for the scope. */
-export const connectH1 = (url: string, certificate: DevCertificate, options: OpenOptions = {}) =>
+export const connectH1 = (url: string, certificate: Http2Server.DevCertificate, options: OpenOptions = {}) =>
   Effect.acquireRelease(
     Effect.promise(() =>
       new Promise<RawClient>((resolve, reject) => {
