@@ -17,17 +17,23 @@
  *
  * With STREAMWIRE_REDIS_URL=redis://127.0.0.1:6379 the ticker log lives in Redis (several demo
  * instances then serve one resumable stream).
+ *
+ * With STREAMWIRE_HTTPS=1 it serves HTTPS, HTTP/2 and HTTP/1.1 on the same port
+ * (https://localhost:8080/), with a self-signed certificate made at start into .certs/ (git-ignored;
+ * needs the openssl command). Every stream of a page then shares one connection.
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { RedisEventLog } from "@streamwire/redis"
 import { MemoryEventLog } from "@streamwire/server"
+import * as Http2Server from "@streamwire/server/Http2Server"
 import { Console, Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as DemoApp from "./demo-app.js"
 
 const port = Number(process.env["PORT"] ?? 8080)
+const https = process.env["STREAMWIRE_HTTPS"] === "1"
 
 // On shutdown the platform removes the request handler, then waits for every connection to close.
 // A client reconnecting over a kept-alive socket in that window would wait for an answer that never
@@ -43,6 +49,17 @@ const createNodeServer = () => {
   return server
 }
 
+// HTTP/2 (and HTTP/1.1) over TLS; Http2Server's own close ends the open connections
+const Https = Layer.unwrapEffect(
+  Effect.map(
+    Http2Server.devCertificate({ dir: new URL("../../.certs", import.meta.url).pathname }),
+    ({ cert, certPath, key, spki }) =>
+      Http2Server.layer(() => Http2Server.createServer({ key, cert }), { port }).pipe(
+        Layer.tap(() => Console.log(`self-signed certificate: ${certPath} (SPKI sha256 ${spki})`))
+      )
+  )
+)
+
 // the routes, the page, the ticker and the fake language model: ./demo-app.ts
 const App = Layer.scopedDiscard(Effect.flatMap(DemoApp.make(), HttpServer.serveEffect()))
 
@@ -55,8 +72,8 @@ const Main = App.pipe(
       retention: { maxLength: 500 }
     })
   ),
-  Layer.provide(NodeHttpServer.layer(createNodeServer, { port })),
-  Layer.tap(() => Console.log(`streamwire demo listening on http://localhost:${port}/`))
+  Layer.provide(https ? Https : NodeHttpServer.layer(createNodeServer, { port })),
+  Layer.tap(() => Console.log(`streamwire demo listening on ${https ? "https" : "http"}://localhost:${port}/`))
 )
 
 NodeRuntime.runMain(Layer.launch(Main))

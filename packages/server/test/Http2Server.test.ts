@@ -4,6 +4,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import { Effect, Exit, Option, Ref, Schedule, Scope, Stream, Supervisor } from "effect"
+import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Http2 from "node:http2"
@@ -20,6 +21,25 @@ const ev = (data: string, type?: string, id?: string) => Sse.unsafeEvent({ data,
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i))
 
 describe("Http2Server", () => {
+  it.effect("devCertificate: valid for localhost and the loopback addresses, reused while valid, remade for other hosts; a typed error without openssl", () =>
+    Effect.gen(function*() {
+      const dir = Path.join(Path.dirname(certificate.keyPath), "reuse")
+      const a = yield* Http2Server.devCertificate({ dir })
+      const x509 = new Crypto.X509Certificate(a.cert)
+      expect(x509.checkHost("localhost")).toBe("localhost")
+      expect(x509.checkIP("127.0.0.1")).toBe("127.0.0.1")
+      expect(x509.checkIP("::1")).toBe("::1")
+      expect(Fs.statSync(a.keyPath).mode & 0o777).toBe(0o600)
+      const b = yield* Http2Server.devCertificate({ dir })
+      expect(b.cert).toBe(a.cert)
+      const c = yield* Http2Server.devCertificate({ dir, hosts: ["streamwire.test"] })
+      expect(c.cert).not.toBe(a.cert)
+      expect(new Crypto.X509Certificate(c.cert).checkHost("streamwire.test")).toBe("streamwire.test")
+      const error = yield* Effect.flip(Http2Server.devCertificate({ dir: Path.join(dir, "none"), openssl: "/nonexistent/openssl" }))
+      expect(error._tag).toBe("DevCertificateError")
+      expect(error.message).toContain("openssl command is not installed")
+    }))
+
   describe("one port, both protocols, the header rules of each", () => {
     it.scopedLive("SSE: the same bytes over HTTP/2 and HTTP/1.1; Connection: keep-alive only on HTTP/1.1", () =>
       Effect.gen(function*() {

@@ -37,6 +37,8 @@ export interface DevCertificateOptions {
   readonly days?: number | undefined
   /** Reuse `key.pem` and `cert.pem` already in `dir` while they are valid (default true). */
   readonly reuse?: boolean | undefined
+  /** The openssl command (default `openssl`, found on the `PATH`). */
+  readonly openssl?: string | undefined
 }
 
 /** @internal */
@@ -63,8 +65,7 @@ const usable = (certPath: string, hosts: ReadonlyArray<string>): boolean => {
   try {
     const x509 = new Crypto.X509Certificate(Fs.readFileSync(certPath))
     if (Date.parse(x509.validTo) < Date.now() + 86_400_000) return false
-    const san = x509.subjectAltName ?? ""
-    return hosts.every((h) => san.includes(isIp(h) ? `IP Address:${h}` : `DNS:${h}`))
+    return hosts.every((h) => (isIp(h) ? x509.checkIP(h) : x509.checkHost(h)) !== undefined)
   } catch {
     return false
   }
@@ -97,7 +98,7 @@ export const devCertificate = (options?: DevCertificateOptions): Effect.Effect<D
       "-subj", "/CN=streamwire development", "-addext", `subjectAltName=${san}`
     ]
     return Effect.async<DevCertificate, DevCertificateError>((resume) => {
-      execFile("openssl", args, { timeout: 30_000 }, (error, _stdout, stderr) => {
+      execFile(options?.openssl ?? "openssl", args, { timeout: 30_000 }, (error, _stdout, stderr) => {
         if (error !== null) {
           const missing = (error as NodeJS.ErrnoException).code === "ENOENT"
           return resume(Effect.fail(
