@@ -92,6 +92,7 @@ export const page = /* html */ `<!doctype html>
   #log div { display: flex; justify-content: space-between; gap: .75rem; white-space: nowrap; }
   #log div span { overflow: hidden; text-overflow: ellipsis; }
   #log div span:first-child { flex: 0 0 auto; }
+  #log div span:only-child { flex: 0 1 auto; }
   #log .id { color: var(--muted); } #log .l-quote { color: var(--accent); } #log .l-conn { color: var(--warn); }
   #log .l-open { color: var(--ok); } #log .l-bad { color: var(--bad); font-weight: 600; }
   textarea { width: 100%; font: inherit; padding: .55rem .7rem; border-radius: 8px; border: 1px solid var(--border);
@@ -213,6 +214,11 @@ function line(parts, cls, title) {
   log.prepend(div)
   while (log.childNodes.length > 300) log.lastChild.remove()
 }
+const pad = (n, w) => String(n).padStart(w || 2, "0")
+const clock = (iso) => {                    // local time, to the millisecond
+  const d = new Date(iso)
+  return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + "." + pad(d.getMilliseconds(), 3)
+}
 const note = (text, cls) => line([["— " + text]], cls || "l-conn")
 
 function show() {
@@ -278,7 +284,7 @@ function connect(resumeFrom) {
   es.addEventListener("tick", (e) => {
     const { n, at, seq } = received(e)
     counts.ticks++
-    line([["tick #" + n + " at " + at.slice(11, 23)], ["id " + e.lastEventId, "id"]], "", "seq " + seq)
+    line([["tick #" + n + " at " + clock(at)], ["id " + e.lastEventId, "id"]], "", "seq " + seq)
     show()
   })
   es.addEventListener("quote", (e) => {
