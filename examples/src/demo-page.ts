@@ -153,6 +153,7 @@ export const page = /* html */ `<!doctype html>
     <span>ticks <b id="ticks">0</b></span>
     <span>quotes <b id="quotes">0</b></span>
     <span>per second now <b id="rate">0</b></span>
+    <span title="the server could not resume after our id (a restarted in-memory log, or an expired id) and said so">resets <b id="resets">0</b></span>
   </div>
 </section>
 
@@ -195,8 +196,8 @@ export const page = /* html */ `<!doctype html>
 const $ = (id) => document.getElementById(id)
 
 // ---- the ticker -------------------------------------------------------------------------------
-let source, lastId = "", everOpen = false, stopped = false
-const counts = { received: 0, gaps: 0, dups: 0, reconnects: 0, ticks: 0, quotes: 0 }
+let source, lastId = "", everOpen = false, stopped = false, retrying = false
+const counts = { received: 0, gaps: 0, dups: 0, reconnects: 0, ticks: 0, quotes: 0, resets: 0 }
 let lastSeq = new Map()          // ticker (src) -> the last sequence number received from it
 let lastPrice
 
@@ -222,7 +223,7 @@ const clock = (iso) => {                    // local time, to the millisecond
 const note = (text, cls) => line([["— " + text]], cls || "l-conn")
 
 function show() {
-  for (const k of ["received", "gaps", "dups", "reconnects", "ticks", "quotes"]) $(k).textContent = counts[k]
+  for (const k of ["received", "gaps", "dups", "reconnects", "ticks", "quotes", "resets"]) $(k).textContent = counts[k]
   $("gapsStat").className = "stat " + (counts.gaps === 0 ? "good" : "bad")
   $("dupsStat").className = "stat " + (counts.dups === 0 ? "good" : "bad")
   $("lastId").textContent = lastId || "none"
@@ -266,6 +267,7 @@ function connect(resumeFrom) {
     if (es !== source) return
     if (everOpen) { counts.reconnects++; marks.push({ sec: nowSec(), kind: "open" }); dirty = true }
     everOpen = true
+    retrying = false
     setState("open")
     note("connected to " + url + (lastId && url === "/events" ? " (Last-Event-ID: " + lastId + ")" : ""), "l-open")
     show()
@@ -275,10 +277,13 @@ function connect(resumeFrom) {
     if (es.readyState === EventSource.CLOSED) {
       setState("closed")
       note("the connection failed and will not be retried")
-    } else {
-      setState(everOpen ? "reconnecting" : "connecting")
+    } else if ($("status").textContent === "open") {
+      setState("reconnecting")
       marks.push({ sec: nowSec(), kind: "drop" }); dirty = true
       note("connection lost; EventSource reconnects with Last-Event-ID " + (lastId || "(none)"))
+    } else if (!retrying) {
+      retrying = true                                         // the server is down: it keeps trying
+      note("no answer; EventSource keeps trying every few seconds")
     }
   }
   es.addEventListener("tick", (e) => {
@@ -306,6 +311,8 @@ function connect(resumeFrom) {
     const { reason } = JSON.parse(e.data)
     line([["reset (" + reason + "): the log no longer has the events after " + (lastId || "(none)") + "; replaying what it has"]], "l-bad")
     lastSeq = new Map()
+    counts.resets++
+    show()
   })
 }
 

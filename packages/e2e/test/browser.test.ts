@@ -202,10 +202,11 @@ describe("headless Chromium against the demo server", () => {
         // nothing lost, nothing repeated: the page's own counters, and what it received equals what was published
         // (read in one go: events keep arriving)
         const shown = await page.evaluate(
-          "Object.fromEntries(['received', 'gaps', 'dups', 'ticks', 'quotes'].map((id) => [id, Number(document.getElementById(id).textContent)]))"
-        ) as { received: number; gaps: number; dups: number; ticks: number; quotes: number }
+          "Object.fromEntries(['received', 'gaps', 'dups', 'ticks', 'quotes', 'resets'].map((id) => [id, Number(document.getElementById(id).textContent)]))"
+        ) as { received: number; gaps: number; dups: number; ticks: number; quotes: number; resets: number }
         expect(shown.gaps).toBe(0)
         expect(shown.dups).toBe(0)
+        expect(shown.resets).toBe(0)
         expect(shown.received).toBeGreaterThan(40)
         expect(shown.received).toBeLessThanOrEqual(server.value.published.length)
         expect(shown.ticks + shown.quotes).toBe(shown.received)
