@@ -79,9 +79,9 @@ export interface Options<R = never> {
   readonly connectTimeout?: Duration.DurationInput | false | undefined
   /** Redirects to follow (default 10; `0` turns following off where the HttpClient allows it). */
   readonly maxRedirects?: number | undefined
-  /** Longest line accepted (default 1 MiB); passed to `Sse.decodeWith`. */
+  /** Longest line accepted (default 1 MiB); passed to `Sse.decode`. */
   readonly maxLineLength?: number | undefined
-  /** Largest event data accepted (default 8 MiB); passed to `Sse.decodeWith`. */
+  /** Largest event data accepted (default 8 MiB); passed to `Sse.decode`. */
   readonly maxEventSize?: number | undefined
 }
 
@@ -394,7 +394,7 @@ export const data: {
 } = dual(
   (args) => isRequestInput(args[0]),
   <A, R>(request: RequestInput, schema: Schema.Schema<A, string, never>, options?: Options<R>) =>
-    Sse.decodeData(events(request, options), schema)
+    Sse.decodeSchema(events(request, options), schema)
 )
 
 /**
@@ -422,17 +422,17 @@ export const data: {
 export const typed: {
   <S extends Sse.EventSchemas, R = never>(
     schemas: S,
-    options?: Options<R> & Sse.DecodeEventsOptions
+    options?: Options<R> & Sse.DecodeSchemasOptions
   ): (
     request: RequestInput
   ) => Stream.Stream<Sse.EventsOf<S>, SseClientError | Sse.InvalidEventData, HttpClient.HttpClient | R>
   <S extends Sse.EventSchemas, R = never>(
     request: RequestInput,
     schemas: S,
-    options?: Options<R> & Sse.DecodeEventsOptions
+    options?: Options<R> & Sse.DecodeSchemasOptions
   ): Stream.Stream<Sse.EventsOf<S>, SseClientError | Sse.InvalidEventData, HttpClient.HttpClient | R>
 } = dual(
   (args) => isRequestInput(args[0]),
-  <R>(request: RequestInput, schemas: Sse.EventSchemas, options?: Options<R> & Sse.DecodeEventsOptions) =>
-    Sse.decodeEvents(events(request, options), schemas, { onUnknownType: options?.onUnknownType })
+  <R>(request: RequestInput, schemas: Sse.EventSchemas, options?: Options<R> & Sse.DecodeSchemasOptions) =>
+    Sse.decodeSchemas(events(request, options), schemas, { onUnknownType: options?.onUnknownType })
 )

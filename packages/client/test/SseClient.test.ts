@@ -386,7 +386,7 @@ describe.each(clients)("SseClient with %s", (_, layer) => {
       const tokens = yield* collect(
         SseClient.events(server.url, { reconnect: false }).pipe(
           Stream.filter((e) => e.type === "token"),
-          Sse.decodeData(Token)
+          Sse.decodeSchema(Token)
         )
       )
       expect(tokens).toEqual([{ text: "Hel" }, { text: "lo" }])

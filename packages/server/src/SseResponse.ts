@@ -239,7 +239,7 @@ export const schema = <A, I extends string, E, R>(
   stream: Stream.Stream<A, E, R>,
   options?: Options & { readonly type?: string | undefined }
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
-  make(Sse.encodeData(stream, schema, { type: options?.type }), options)
+  make(Sse.encodeSchema(stream, schema, { type: options?.type }), options)
 
 // ---------------------------------------------------------------------------------------------
 // resume
