@@ -372,14 +372,14 @@ export const events = <R = never>(
  *
  * const Tick = Schema.parseJson(Schema.Struct({ n: Schema.Number }))
  *
- * SseClient.data("http://127.0.0.1:8080/events", Tick)       // Stream<{ readonly n: number }>
- * SseClient.data(Tick)("http://127.0.0.1:8080/events")       // the same, data-last
+ * SseClient.schema("http://127.0.0.1:8080/events", Tick)       // Stream<{ readonly n: number }>
+ * SseClient.schema(Tick)("http://127.0.0.1:8080/events")       // the same, data-last
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const data: {
+export const schema: {
   <A, I extends string, R = never>(
     schema: Schema.Schema<A, I, never>,
     options?: Options<R>
@@ -411,7 +411,7 @@ export const data: {
  *   token: Schema.parseJson(Schema.Struct({ text: Schema.String })),
  *   done: Schema.parseJson(Schema.Struct({ tokens: Schema.Number }))
  * }
- * const answer = SseClient.typed("http://127.0.0.1:8080/chat", schemas).pipe(
+ * const answer = SseClient.schemas("http://127.0.0.1:8080/chat", schemas).pipe(
  *   Stream.takeUntil((e) => e.type === "done")
  * )
  * ```
@@ -419,7 +419,7 @@ export const data: {
  * @since 0.1.0
  * @category constructors
  */
-export const typed: {
+export const schemas: {
   <S extends Sse.EventSchemas, R = never>(
     schemas: S,
     options?: Options<R> & Sse.DecodeSchemasOptions

@@ -76,7 +76,7 @@ const config = <A>(options: DecodeOptions | undefined, validate?: (u: unknown) =
  * @since 0.1.0
  * @category decoding
  */
-export const parse: <const A extends Stream.Stream<string, any, any> | DecodeOptions | undefined = undefined>(
+export const parse: <const A extends Stream.Stream<string, any, any> | DecodeOptions | undefined>(
   selfOrOptions?: A,
   options?: DecodeOptions
 ) => [A] extends [Stream.Stream<string, infer E, infer R>] ? Stream.Stream<unknown, E | InvalidLine, R>
@@ -101,7 +101,7 @@ export const parse: <const A extends Stream.Stream<string, any, any> | DecodeOpt
  * @since 0.1.0
  * @category decoding
  */
-export const decodeText: <const A extends Stream.Stream<string, any, any> | DecodeOptions | undefined = undefined>(
+export const decodeText: <const A extends Stream.Stream<string, any, any> | DecodeOptions | undefined>(
   selfOrOptions?: A,
   options?: DecodeOptions
 ) => [A] extends [Stream.Stream<string, infer E, infer R>] ? Stream.Stream<unknown, E | DecodeError, R>
@@ -133,7 +133,7 @@ export const decodeText: <const A extends Stream.Stream<string, any, any> | Deco
  * @since 0.1.0
  * @category decoding
  */
-export const decode: <const A extends Stream.Stream<Uint8Array, any, any> | DecodeOptions | undefined = undefined>(
+export const decode: <const A extends Stream.Stream<Uint8Array, any, any> | DecodeOptions | undefined>(
   selfOrOptions?: A,
   options?: DecodeOptions
 ) => [A] extends [Stream.Stream<Uint8Array, infer E, infer R>] ? Stream.Stream<unknown, E | DecodeError, R>

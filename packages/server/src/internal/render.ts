@@ -12,7 +12,7 @@
 import { Sse } from "@streamwire/codec"
 import * as Either from "effect/Either"
 import type { Out } from "./connection.js"
-import type { Entry } from "./memoryLog.js"
+import type { Entry } from "./attach.js"
 
 const encoder = new TextEncoder()
 
