@@ -248,7 +248,7 @@ const run = async (kind: "baseline" | "streamwire"): Promise<Result> => {
   const name = kind === "baseline" ? "node:http baseline" : "streamwire"
   console.log(`\n== ${name}`)
   const child: ChildProcess = fork(self, ["--serve", kind, ...process.argv.slice(2)], {
-    execArgv: ["--import", "tsx", "--expose-gc"],
+    execArgv: ["--conditions=@streamwire/source", "--import", "tsx", "--expose-gc"],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
   const messages: Array<Record<string, unknown>> = []
