@@ -1,5 +1,5 @@
 /**
- * Load benchmark: `npm run bench:load` (`npx tsx bench/load.ts [--connections 5000] [--hold 30]
+ * Load benchmark: `npm run bench:load` (`npm run tsx -- bench/load.ts [--connections 5000] [--hold 30]
  * [--burst 100] [--paced 20] [--pace-ms 250] [--heartbeat 5] [--server both|streamwire|baseline]`).
  *
  * For each server (each in its own child process, so its RSS is its own):
