@@ -67,7 +67,6 @@ try {
   // 1. a clean build: stale files in dist/ (from a renamed module) would otherwise be shipped
   check("npm run build (clean)", () => {
     for (const p of packages) Fs.rmSync(Path.join(root, "packages", p, "dist"), { recursive: true, force: true })
-    for (const p of packages) Fs.rmSync(Path.join(root, ".tsbuild", `build-${p}.tsbuildinfo`), { force: true })
     run("npm", ["run", "build"], { cwd: root })
   })
 
