@@ -6,7 +6,7 @@ export default defineProject({
   test: {
     name: "@streamwire/client",
     // real servers on 127.0.0.1: sized for a loaded 2-core machine, not an idle one
-    testTimeout: 30_000,
-    hookTimeout: 30_000
+    testTimeout: 60_000,
+    hookTimeout: 60_000
   }
 })

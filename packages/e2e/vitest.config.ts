@@ -7,7 +7,7 @@ export default defineProject({
     name: "@streamwire/e2e",
     // without Chromium (see vitest.shared.ts) the browser file is left out, the rest still runs
     exclude: [...configDefaults.exclude, ...(isMissing("chromium") ? ["test/browser.test.ts"] : [])],
-    testTimeout: 60_000,
-    hookTimeout: 60_000
+    testTimeout: 90_000,
+    hookTimeout: 90_000
   }
 })

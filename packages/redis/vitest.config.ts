@@ -7,7 +7,7 @@ export default defineProject({
   test: {
     name: "@streamwire/redis",
     globalSetup: ["./test/globalSetup.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 30_000
+    testTimeout: 60_000,
+    hookTimeout: 60_000
   }
 })

@@ -441,7 +441,7 @@ describe("Sse properties", () => {
         expect(eventsOnly.out).toEqual(referenceParse(bytes).filter((m) => m._tag === "SseEvent"))
       }),
     // 200 runs of up to 60 lines: 7.8 s once on a loaded machine, so a limit well above it
-    { fastCheck: { numRuns: 200 }, timeout: 60_000 }
+    { fastCheck: { numRuns: 200 }, timeout: 120_000 }
   )
 
   it.effect.prop(
