@@ -3,7 +3,7 @@
  * server's stream ends after three events; the client reconnects (after the server's `retry:`
  * hint) with `Last-Event-ID`, and the server resumes after it.
  *
- *   npx tsx examples/src/quickstart.ts     # received 1, 2, 3, 4, 5
+ *   npm run tsx -- examples/src/quickstart.ts     # received 1, 2, 3, 4, 5
  */
 import { FetchHttpClient, HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
@@ -38,7 +38,7 @@ const ServerLive = router.pipe(
 export const program = Effect.gen(function*() {
   const { address } = yield* HttpServer.HttpServer
   const port = address._tag === "TcpAddress" ? address.port : 0
-  const ticks = yield* SseClient.data(`http://127.0.0.1:${port}/ticks`, Tick).pipe(
+  const ticks = yield* SseClient.schema(`http://127.0.0.1:${port}/ticks`, Tick).pipe(
     Stream.take(5),
     Stream.runCollect
   )
