@@ -5,7 +5,8 @@
  * through the `@streamwire/source` export condition (first in every `exports` entry), so tests run
  * without a build; installed tarballs resolve to `dist/`.
  *
- * System programs: `redis-server` (the @streamwire/redis project) and Chromium (the browser tests).
+ * System programs: `redis-server` (the @streamwire/redis project), Chromium (the browser tests) and
+ * `openssl` (the certificates of the HTTP/2 tests).
  * The root config calls `checkSystemTools()` once: a missing one is installed with apt-get when
  * running as root on Debian/Ubuntu (as `.ci/setup` does); otherwise its suites are skipped with one
  * line saying what is missing and how to provide it, except under `CI=true`, where it is an error.
@@ -59,8 +60,16 @@ export const systemTools = {
     variable: "STREAMWIRE_CHROMIUM",
     fallback: "/usr/bin/chromium",
     debian: "chromium",
-    suites: "packages/e2e/test/browser.test.ts",
+    suites: "packages/e2e/test/browser.test.ts and http2-browser.test.ts",
     available: executable
+  },
+  openssl: {
+    name: "openssl",
+    variable: "STREAMWIRE_OPENSSL",
+    fallback: "openssl",
+    debian: "openssl",
+    suites: "the HTTP/2 tests (their self-signed certificates)",
+    available: (path: string) => spawnSync(path, ["version"], { stdio: "ignore", timeout: 20_000 }).status === 0
   }
 } satisfies Record<string, SystemTool>
 

@@ -5,8 +5,12 @@ export default defineProject({
   ...fromSources,
   test: {
     name: "@streamwire/e2e",
-    // without Chromium (see vitest.shared.ts) the browser file is left out, the rest still runs
-    exclude: [...configDefaults.exclude, ...(isMissing("chromium") ? ["test/browser.test.ts"] : [])],
+    // without Chromium or openssl (see vitest.shared.ts) the files that need them are left out
+    exclude: [
+      ...configDefaults.exclude,
+      ...(isMissing("chromium") ? ["test/browser.test.ts", "test/http2-browser.test.ts"] : []),
+      ...(isMissing("openssl") ? ["test/http2.test.ts", "test/http2-browser.test.ts"] : [])
+    ],
     testTimeout: 90_000,
     hookTimeout: 90_000
   }

@@ -13,7 +13,7 @@ import { MemoryEventLog, NdjsonResponse, SseResponse } from "../src/index.js"
 import { connectH1, connectH2, serveH2, session } from "./http2Utils.js"
 import { eventually, ioTurn, promise } from "./utils.js"
 
-const certificate = await Effect.runPromise(Http2Server.devCertificate())
+const certificate = await Effect.runPromise(Http2Server.devCertificate({ openssl: process.env["STREAMWIRE_OPENSSL"] || undefined }))
 afterAll(() => Fs.rmSync(Path.dirname(certificate.keyPath), { recursive: true, force: true }))
 
 const ev = (data: string, type?: string, id?: string) => Sse.unsafeEvent({ data, type, id })
@@ -24,15 +24,16 @@ describe("Http2Server", () => {
   it.effect("devCertificate: valid for localhost and the loopback addresses, reused while valid, remade for other hosts; a typed error without openssl", () =>
     Effect.gen(function*() {
       const dir = Path.join(Path.dirname(certificate.keyPath), "reuse")
-      const a = yield* Http2Server.devCertificate({ dir })
+      const openssl = process.env["STREAMWIRE_OPENSSL"] || undefined
+      const a = yield* Http2Server.devCertificate({ dir, openssl })
       const x509 = new Crypto.X509Certificate(a.cert)
       expect(x509.checkHost("localhost")).toBe("localhost")
       expect(x509.checkIP("127.0.0.1")).toBe("127.0.0.1")
       expect(x509.checkIP("::1")).toBe("::1")
       expect(Fs.statSync(a.keyPath).mode & 0o777).toBe(0o600)
-      const b = yield* Http2Server.devCertificate({ dir })
+      const b = yield* Http2Server.devCertificate({ dir, openssl })
       expect(b.cert).toBe(a.cert)
-      const c = yield* Http2Server.devCertificate({ dir, hosts: ["streamwire.test"] })
+      const c = yield* Http2Server.devCertificate({ dir, openssl, hosts: ["streamwire.test"] })
       expect(c.cert).not.toBe(a.cert)
       expect(new Crypto.X509Certificate(c.cert).checkHost("streamwire.test")).toBe("streamwire.test")
       const error = yield* Effect.flip(Http2Server.devCertificate({ dir: Path.join(dir, "none"), openssl: "/nonexistent/openssl" }))
