@@ -14,9 +14,14 @@ export interface Recording {
   readonly roles: Array<{ readonly role: string; readonly tab: string; readonly leader: string | null; readonly at: number }>
   /** How the stream ended, if it did. */
   end: string | null
+  /** The Page Lifecycle events this page saw (`freeze`, `resume`), and when. */
+  readonly lifecycle: Array<{ readonly type: string; readonly at: number }>
 }
 
-const rec: Recording = { events: [], roles: [], end: null }
+const rec: Recording = { events: [], roles: [], end: null, lifecycle: [] }
+for (const type of ["freeze", "resume"]) {
+  document.addEventListener(type, () => rec.lifecycle.push({ type, at: Date.now() }))
+}
 let fiber: Fiber.RuntimeFiber<void, never> | undefined
 
 const start = (url: string, options: { readonly shared?: boolean } = {}) => {

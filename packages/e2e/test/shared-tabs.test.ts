@@ -170,6 +170,69 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
     )
   }, 120_000)
 
+  it("the leader's stream interrupted, then the next leader gets the Page Lifecycle freeze event: each hands over at once; at resume the tab follows; every event once, in order", async () => {
+    await withServer((server) =>
+      withTabs(server, Array(3).fill("/events/a"), async (pages) => {
+        await settled(pages)
+        const published: Array<{ id: string; data: string }> = []
+        let n = 0
+        const publish = async (count: number) => {
+          published.push(...await SharedTabs.append(server.value.a, "a", n, count))
+          n += count
+        }
+        const leaderOf = async (among: ReadonlyArray<Page>) => {
+          const recs = await recordings(among)
+          return among[recs.findIndex((r) => lastRole(r)?.role === "leader")]!
+        }
+        const newLeader = (among: ReadonlyArray<Page>, not: Page) =>
+          waitFor(async () => {
+            const recs = await recordings(among)
+            return recs.filter((r) => lastRole(r)?.role === "leader").length === 1 &&
+              among[recs.findIndex((r) => lastRole(r)?.role === "leader")] !== not
+          }, { timeout: 15_000, message: () => "a new leader" })
+
+        await publish(20)
+        await everyTabHas(pages, 20)
+
+        // 1. interrupting the leader's stream releases its lock: another tab leads
+        const first = await leaderOf(pages)
+        await first.evaluate("window.shared.stop()")
+        const others = pages.filter((p) => p !== first)
+        await newLeader(others, first)
+        await publish(20)
+        await everyTabHas(others, 40)
+
+        // 2. the Page Lifecycle `freeze` event in the new leader: it resigns at once, the third tab
+        // leads. (The test dispatches the events: CDP's Page.setWebLifecycleState does not fire them
+        // in headless Chromium, and Chrome's own freezing skips a page holding a Web Lock that
+        // another tab waits for, as a leader does; other browsers may freeze it.)
+        const second = await leaderOf(others)
+        const third = others.find((p) => p !== second)!
+        await second.evaluate("document.dispatchEvent(new Event('freeze'))")
+        await newLeader([third], second)
+        await publish(20)
+        await everyTabHas([third], 60)
+        // 3. `resume`: it queues again and follows (the third tab keeps the lead)
+        await second.evaluate("document.dispatchEvent(new Event('resume'))")
+        await publish(20)
+        await everyTabHas(others, 80)
+        await sleep(200)
+        const [r2, r3] = await recordings([second, third])
+        expect(received(r2!)).toEqual(published)
+        expect(received(r3!)).toEqual(published)
+        expect(lastRole(r2!)?.role).toBe("follower")
+        expect(lastRole(r3!)?.role).toBe("leader")
+        expect(r2!.roles.map((r) => r.role)).toContain("leader")
+        // the stopped tab got the first 20 and nothing after
+        expect(received(await recording(first))).toEqual(published.slice(0, 20))
+        const requests = gets(server, "/events/a")
+        expect(requests.length).toBe(3)
+        expect(requests.slice(1).map((r) => r.headers["last-event-id"])).toEqual([published[19]!.id, published[39]!.id])
+        await waitFor(() => server.openRequests("/events/a") === 1, { timeout: 15_000 })
+      })
+    )
+  }, 120_000)
+
   it("10 tabs following two different stream URLs: two connections", async () => {
     const urls = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? "/events/a" : "/events/b"))
     await withServer((server) =>
