@@ -7,10 +7,11 @@
  *
  * The stream's key is its absolute URL: tabs following the same URL share one connection, tabs
  * following two URLs hold two. When the leader tab closes, navigates away, crashes or freezes
- * (the Page Lifecycle `freeze` event), the browser releases its lock and the tab that has waited
- * longest takes over: it connects with `Last-Event-ID` set to the id of the last event it
- * received, and every tab drops the events it already had (by id: see {@link Options.dedupeWindow}),
- * so each event arrives once, in order, in every surviving tab.
+ * (it resigns at the `pagehide` and `freeze` events; else the browser releases its lock when the
+ * page goes away), the tab that has waited longest takes over: it connects with `Last-Event-ID`
+ * set to the id of the last event it received, and every tab drops the events it already had (by
+ * id: see {@link Options.dedupeWindow}), so each event arrives once, in order, in every surviving
+ * tab.
  *
  * Where the Web Locks API or `BroadcastChannel` is missing (browsers before 2022, pages that are
  * not a secure context: Web Locks needs https or localhost), each tab follows the stream over its
@@ -66,8 +67,9 @@ export interface Channel {
 
 /**
  * What the tabs share: the locks that elect the leader, the channels that carry the events, and
- * optionally where the Page Lifecycle `freeze`/`resume` events fire (`document`) and the URL that
- * relative stream URLs resolve against (`location.href`).
+ * optionally where the page's lifecycle events fire (`freeze`/`resume` on `document`,
+ * `pagehide`/`pageshow` on `window`) and the URL that relative stream URLs resolve against
+ * (`location.href`).
  *
  * @example
  * ```ts
@@ -76,7 +78,8 @@ export interface Channel {
  * const platform: SharedSse.Platform = {
  *   locks: navigator.locks,
  *   channel: (name) => new BroadcastChannel(name),
- *   lifecycle: document,
+ *   document,
+ *   window,
  *   baseUrl: location.href
  * }
  * SharedSse.events("/events", { platform })
@@ -88,12 +91,15 @@ export interface Channel {
 export interface Platform {
   readonly locks: Locks
   readonly channel: (name: string) => Channel
-  readonly lifecycle?: EventTarget | undefined
+  /** Where `freeze` and `resume` fire: a leader resigns at `freeze`, queues again at `resume`. */
+  readonly document?: EventTarget | undefined
+  /** Where `pagehide` and `pageshow` fire: the same, when the tab closes, navigates or enters the back/forward cache. */
+  readonly window?: EventTarget | undefined
   readonly baseUrl?: string | undefined
 }
 
 /**
- * The browser's own platform (`navigator.locks`, `BroadcastChannel`, `document`, `location`), or
+ * The browser's own platform (`navigator.locks`, `BroadcastChannel`, `document`, `window`, `location`), or
  * `undefined` where the Web Locks API or `BroadcastChannel` is missing.
  *
  * @example

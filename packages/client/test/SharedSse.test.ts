@@ -95,7 +95,8 @@ class FakeChannel implements SharedSse.Channel {
 
 /** One tab's view of the browser: its locks, its channels, its document (freeze/resume). */
 class FakeTab implements SharedSse.Platform {
-  readonly lifecycle = new EventTarget()
+  readonly document = new EventTarget()
+  readonly window = new EventTarget()
   /** Delay before this tab sees a channel message (ms). */
   lag = 0
   constructor(readonly bus: Bus, readonly name: string) {}
@@ -287,7 +288,8 @@ describe("SharedSse: tabs sharing one connection (fake locks and channels, real 
       expect([one.connections, two.connections]).toEqual([[""], [""]])
     }))
 
-  test("freeze: the leader hands over at once, and queues again at resume (as a follower)", () =>
+  for (const [leave, back, target] of [["freeze", "resume", "document"], ["pagehide", "pageshow", "window"]] as const) {
+  test(`${leave} (${target}): the leader hands over at once, and queues again at ${back} (as a follower)`, () =>
     Effect.gen(function*() {
       const server = yield* numberedServer(80)
       const bus = new Bus()
@@ -297,10 +299,10 @@ describe("SharedSse: tabs sharing one connection (fake locks and channels, real 
       yield* Effect.sleep("50 millis")
       yield* Deferred.succeed(server.go, undefined)
       yield* waitUntil("20 events", () => ids(b).length >= 20)
-      a.platform.lifecycle.dispatchEvent(new Event("freeze"))
+      a.platform[target].dispatchEvent(new Event(leave))
       yield* waitUntil("b leads", () => roles(b).at(-1) === "leader")
       expect(roles(a).at(-1)).toBe("follower")
-      a.platform.lifecycle.dispatchEvent(new Event("resume"))
+      a.platform[target].dispatchEvent(new Event(back))
       yield* waitUntil("all events in b and a", () => ids(b).length >= 80 && ids(a).length >= 80)
       yield* Effect.sleep("50 millis")
       expect(ids(a)).toEqual(range(1, 80))
@@ -310,6 +312,7 @@ describe("SharedSse: tabs sharing one connection (fake locks and channels, real 
       expect(bus.holder("test:" + server.url + "/")).toBe("b")
       expect(bus.lock("test:" + server.url + "/").queue.map((e) => e.tab.name)).toEqual(["a"])
     }))
+  }
 
   test("the leader's stream fails for good: it fails with the client's error, the followers with LeaderFailed", () =>
     Effect.gen(function*() {

@@ -158,9 +158,9 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
           expect(requests.length).toBe(2)
           expect(requests[0]!.headers["last-event-id"]).toBeUndefined()
           expect(published.map((e) => e.id)).toContain(resumedFrom)
-          // measured from the moment the test asks Chromium to close the tab: well under a second
-          // on a quiet machine; the bounds leave room for a loaded one (see the README's figures)
-          expect(takeover).toBeLessThan(closeTook + 3000)
+          // measured from the moment the test asks Chromium to close the tab (the leader resigns at
+          // `pagehide`): within a second, even on a loaded machine; the reconnect follows
+          expect(takeover).toBeLessThan(Math.max(1000, closeTook + 1000))
           expect(reconnect).toBeLessThan(closeTook + 5000)
         } finally {
           appending = false
@@ -196,9 +196,11 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
 
         // 1. interrupting the leader's stream releases its lock: another tab leads
         const first = await leaderOf(pages)
+        const stoppedAt = Date.now()
         await first.evaluate("window.shared.stop()")
         const others = pages.filter((p) => p !== first)
         await newLeader(others, first)
+        const afterStop = lastRole((await recordings(others)).find((r) => lastRole(r)?.role === "leader")!)!.at - stoppedAt
         await publish(20)
         await everyTabHas(others, 40)
 
@@ -208,8 +210,14 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
         // another tab waits for, as a leader does; other browsers may freeze it.)
         const second = await leaderOf(others)
         const third = others.find((p) => p !== second)!
+        const frozenAt = Date.now()
         await second.evaluate("document.dispatchEvent(new Event('freeze'))")
         await newLeader([third], second)
+        const afterFreeze = lastRole(await recording(third))!.at - frozenAt
+        console.log(
+          `shared tabs, 3 tabs: new leader ${afterStop} ms after the leader's stream was interrupted, ` +
+            `${afterFreeze} ms after the leader's freeze event; load average ${Os.loadavg()[0]!.toFixed(1)}`
+        )
         await publish(20)
         await everyTabHas([third], 60)
         // 3. `resume`: it queues again and follows (the third tab keeps the lead)

@@ -3,8 +3,9 @@
  * named after the stream; the tab holding the lock runs `SseClient.connect` and posts each event
  * (with its key, see `relay.ts`) on the channel; every tab, the leader included, delivers an event
  * unless its key was already delivered. The lock is held by a promise the tab resolves when it
- * stops leading: when the stream is interrupted, or at the Page Lifecycle `freeze` (then the tab
- * queues again at `resume`). The browser releases it when the tab goes away.
+ * stops leading: when the stream is interrupted, or at the Page Lifecycle `freeze` or `pagehide`
+ * (then the tab queues again at `resume` or `pageshow`); the browser releases it anyway when the tab
+ * goes away.
  *
  * @internal
  */
@@ -33,6 +34,7 @@ export const browserPlatform = (): SharedSse.Platform | undefined => {
     readonly BroadcastChannel?: new(name: string) => SharedSse.Channel
     readonly document?: EventTarget
     readonly location?: { readonly href: string }
+    readonly addEventListener?: unknown
   }
   const locks = g.navigator?.locks
   const Channel = g.BroadcastChannel
@@ -40,7 +42,8 @@ export const browserPlatform = (): SharedSse.Platform | undefined => {
   return {
     locks,
     channel: (name) => new Channel(name),
-    lifecycle: g.document,
+    document: g.document,
+    window: typeof g.addEventListener === "function" ? (globalThis as unknown as EventTarget) : undefined,
     baseUrl: g.location?.href
   }
 }
@@ -216,7 +219,10 @@ export const connect = <R = never>(
       return f
     }
 
+    // `freeze` (document) and `pagehide` (window: the tab closes, navigates or enters the
+    // back/forward cache): stop leading at once rather than when the browser tears the page down
     const onFreeze = () => {
+      if (frozen || closed) return
       frozen = true
       abort.abort()
       const f = resign()
@@ -225,6 +231,7 @@ export const connect = <R = never>(
         role()
       }
     }
+    // `resume` (document), `pageshow` (window: back from the back/forward cache)
     const onResume = () => {
       if (!frozen || closed) return
       frozen = false
@@ -236,8 +243,10 @@ export const connect = <R = never>(
       Effect.suspend(() => {
         closed = true
         abort.abort()
-        platform.lifecycle?.removeEventListener("freeze", onFreeze)
-        platform.lifecycle?.removeEventListener("resume", onResume)
+        platform.document?.removeEventListener("freeze", onFreeze)
+        platform.document?.removeEventListener("resume", onResume)
+        platform.window?.removeEventListener("pagehide", onFreeze)
+        platform.window?.removeEventListener("pageshow", onResume)
         const f = fiber
         fiber = undefined
         // the connection goes first (nothing more is posted), then the lock
@@ -248,8 +257,10 @@ export const connect = <R = never>(
       })
     )
 
-    platform.lifecycle?.addEventListener("freeze", onFreeze)
-    platform.lifecycle?.addEventListener("resume", onResume)
+    platform.document?.addEventListener("freeze", onFreeze)
+    platform.document?.addEventListener("resume", onResume)
+    platform.window?.addEventListener("pagehide", onFreeze)
+    platform.window?.addEventListener("pageshow", onResume)
     role()
     post({ t: "who", tab })
     queue()
