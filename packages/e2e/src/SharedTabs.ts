@@ -1,6 +1,7 @@
 /**
  * The server side of the tab-sharing tests: `SharedTabsPage.ts` bundled for the browser with
- * esbuild (into a temporary directory, removed at once: nothing is written to the repository),
+ * esbuild (examples/src/browser-bundle.ts: a temporary directory, removed at once; nothing is
+ * written to the repository),
  * and an app serving that script, an HTML page that loads it, and two resumable streams
  * (`/events/a`, `/events/b`, each on its own in-memory log the test appends to).
  */
@@ -8,44 +9,14 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { type EventLog, MemoryEventLog, SseResponse } from "@streamwire/server"
 import { Effect } from "effect"
-import * as ChildProcess from "node:child_process"
-import * as Fs from "node:fs"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import * as BrowserBundle from "../../../examples/src/browser-bundle.js"
 
 const here = Path.dirname(fileURLToPath(import.meta.url))
-const esbuild = Path.resolve(here, "../../../node_modules/.bin/esbuild")
 
 /** `SharedTabsPage.ts` and everything it imports (effect, the client, the codec) as one classic script. */
-export const bundle = (): Promise<string> => {
-  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "streamwire-shared-"))
-  const out = Path.join(dir, "shared.js")
-  return new Promise<string>((resolve, reject) => {
-    ChildProcess.execFile(
-      esbuild,
-      [
-        Path.join(here, "SharedTabsPage.ts"),
-        "--bundle",
-        "--minify",
-        "--format=iife",
-        "--platform=browser",
-        "--target=es2022",
-        `--outfile=${out}`,
-        "--log-level=warning"
-      ],
-      { timeout: 120_000 },
-      (error, _stdout, stderr) => {
-        try {
-          if (error) reject(new Error(`esbuild failed: ${stderr || error.message}`))
-          else resolve(Fs.readFileSync(out, "utf8"))
-        } finally {
-          Fs.rmSync(dir, { recursive: true, force: true })
-        }
-      }
-    )
-  })
-}
+export const bundle = (): Promise<string> => BrowserBundle.bundle(Path.join(here, "SharedTabsPage.ts"))
 
 const page = `<!doctype html>
 <html><head><meta charset="utf-8"><title>shared tab</title><script src="/shared.js"></script></head>

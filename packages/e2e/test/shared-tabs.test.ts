@@ -6,7 +6,11 @@
 import type { Page } from "playwright-core"
 import * as Os from "node:os"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import * as BrowserBundle from "../../../examples/src/browser-bundle.js"
 import * as Browser from "../src/Browser.js"
+import * as Demo from "../src/Demo.js"
 import * as SharedTabs from "../src/SharedTabs.js"
 import type { Recording } from "../src/SharedTabsPage.js"
 import * as TestServer from "../src/TestServer.js"
@@ -14,11 +18,13 @@ import { sleep, waitFor } from "../src/util.js"
 
 let browser: Browser.Browser
 let script: string
+let panel: string
 
 beforeAll(async () => {
-  const [b, s] = await Promise.all([Browser.launch(), SharedTabs.bundle()])
+  const [b, s, p] = await Promise.all([Browser.launch(), SharedTabs.bundle(), BrowserBundle.sharedPanel()])
   browser = b
   script = s
+  panel = p
 }, 180_000)
 
 afterAll(async () => {
@@ -258,5 +264,64 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
         expect(gets(server, "/events/b").length).toBe(1)
       })
     )
+  }, 120_000)
+
+  it("the demo page's shared-across-tabs panel: 3 tabs, one leads, the server holds one /shared/events connection (and one /events per tab); the leader closed, another leads; no gap, no duplicate; screenshot", async () => {
+    const server = await TestServer.start(Demo.make({ tickEvery: "100 millis", sharedScript: panel }))
+    const pages: Array<Page> = []
+    try {
+      for (let i = 0; i < 3; i++) pages.push(await browser.context.newPage())
+      await Promise.all(pages.map((page) => page.goto(server.url("/"), { timeout: 60_000 })))
+      const panelOf = (page: Page) =>
+        page.evaluate(`(() => {
+          const t = (id) => document.getElementById(id).textContent
+          return { role: t("sharedRole"), tab: t("sharedTab"), leader: t("sharedLeader"), received: Number(t("sharedReceived")),
+            shared: t("connShared"), events: t("connEvents"), gaps: t("sharedGaps"), dups: t("sharedDups") }
+        })()`) as Promise<{
+          role: string
+          tab: string
+          leader: string
+          received: number
+          shared: string
+          events: string
+          gaps: string
+          dups: string
+        }>
+      const panels = (among: ReadonlyArray<Page>) => Promise.all(among.map(panelOf))
+      await waitFor(async () => {
+        const ps = await panels(pages)
+        return ps.filter((p) => p.role === "leader").length === 1 && ps.filter((p) => p.role === "follower").length === 2 &&
+          ps.every((p) => p.shared === "1" && p.events === "3" && p.received >= 5)
+      }, { timeout: 30_000, message: () => "one leader, one shared connection, three /events connections" })
+      const ps = await panels(pages)
+      const leader = ps.find((p) => p.role === "leader")!
+      for (const p of ps) expect(p.leader).toBe(leader.tab)
+      expect(server.openRequests("/shared/events")).toBe(1)
+      expect(server.openRequests("/events")).toBe(3)
+      const file = Path.join(Browser.artifactsDir(), "demo-shared-tabs.png")
+      Fs.rmSync(file, { force: true })
+      await pages[ps.indexOf(leader)]!.locator("#sharedCard").screenshot({ path: file })
+      expect(Fs.statSync(file).size).toBeGreaterThan(5_000)
+
+      // the leading tab closed: another leads, still one shared connection, no gap, no duplicate
+      await pages[ps.indexOf(leader)]!.close()
+      const survivors = pages.filter((p) => !p.isClosed())
+      const before = Math.max(...(await panels(survivors)).map((p) => p.received))
+      await waitFor(async () => {
+        const qs = await panels(survivors)
+        return qs.filter((p) => p.role === "leader").length === 1 &&
+          qs.every((p) => p.leader !== leader.tab && p.shared === "1" && p.events === "2" && p.received >= before + 10)
+      }, { timeout: 30_000, message: () => "a new leader, one shared connection" })
+      for (const p of await panels(survivors)) {
+        expect(p.gaps).toBe("0")
+        expect(p.dups).toBe("0")
+      }
+      const resumed = server.requests.filter((r) => r.url === "/shared/events")
+      expect(resumed.length).toBe(2)
+      expect(resumed[1]!.headers["last-event-id"]).toBeDefined()
+    } finally {
+      for (const page of pages) if (!page.isClosed()) await page.close()
+      await server.close()
+    }
   }, 120_000)
 })
