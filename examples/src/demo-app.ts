@@ -179,9 +179,10 @@ export const make = (
       HttpRouter.get(
         "/shared.js",
         Effect.succeed(
-          options.sharedScript === undefined
-            ? HttpServerResponse.text("/* the panel script was not bundled */", { status: 404 })
-            : HttpServerResponse.text(options.sharedScript, { contentType: "text/javascript; charset=utf-8" })
+          HttpServerResponse.text(
+            options.sharedScript ?? "document.getElementById('sharedRole').textContent = 'unavailable: not bundled'",
+            { contentType: "text/javascript; charset=utf-8" }
+          )
         )
       ),
       HttpRouter.get(

@@ -219,7 +219,7 @@ export const page = /* html */ `<!doctype html>
 </div>
 </div>
 
-<script src="/shared.js" defer onerror="document.getElementById('sharedRole').textContent = 'unavailable'"></script>
+<script src="/shared.js" defer></script>
 
 <script>
 "use strict"
