@@ -344,6 +344,56 @@ describe("SharedSse: tabs sharing one connection (fake locks and channels, real 
       }
     }))
 
+  test("messages that are not ours on the channel are ignored; only well-formed events are delivered", () =>
+    Effect.gen(function*() {
+      const bus = new Bus()
+      const url = "http://127.0.0.1:9/never" // nothing listens: the leader retries, nobody cares here
+      const tab = yield* openTab(bus, "a", url, { reconnect: Reconnect.reconnectionTime, retry: "1 second" })
+      yield* waitUntil("the tab is there", () => roles(tab).length > 0)
+      const other = bus.tab("junk").channel("test:" + url)
+      for (
+        const junk of [
+          null,
+          "text",
+          42,
+          [],
+          { t: "event" },
+          { t: "event", tab: "x", type: 1, data: "d", id: "1", key: "0:1" },
+          { t: "event", tab: "x", type: "message", data: "d", id: "1", key: 5 },
+          { t: "lead", tab: "x" },
+          { t: "fail", tab: "x", error: 1 },
+          { t: "unknown", tab: "x" },
+          { t: "event", tab: "x", type: "message", data: "ok", id: "1", key: "0:1" }
+        ]
+      ) other.postMessage(junk)
+      yield* waitUntil("the well-formed event", () => ids(tab).length === 1)
+      yield* Effect.sleep("50 millis")
+      expect(tab.elements.filter((e) => e._tag === "SseEvent")).toEqual([
+        { _tag: "SseEvent", type: "message", data: "ok", lastEventId: "1" }
+      ])
+      other.close()
+    }))
+
+  test("a tab whose consumer falls more than bufferSize events behind fails with RelayOverflow; the others go on", () =>
+    Effect.gen(function*() {
+      const server = yield* numberedServer(100, 1)
+      const bus = new Bus()
+      const a = yield* openTab(bus, "a", server.url)
+      yield* waitUntil("a leads", () => roles(a).at(-1) === "leader")
+      const slow: Array<SharedSse.Element> = []
+      const b = yield* SharedSse.connect(server.url, { platform: bus.tab("b"), namespace: "test", bufferSize: 5 }).pipe(
+        Stream.runForEach((e) => Effect.zipRight(Effect.sleep("100 millis"), Effect.sync(() => slow.push(e)))),
+        Effect.provide(FetchHttpClient.layer),
+        Effect.forkScoped
+      )
+      yield* Effect.sleep("100 millis")
+      yield* Deferred.succeed(server.go, undefined)
+      const exit = yield* Fiber.await(b)
+      expect(exit._tag === "Failure" && JSON.stringify(exit.cause)).toContain("RelayOverflow")
+      yield* waitUntil("a has every event", () => ids(a).length >= 100)
+      expect(ids(a)).toEqual(range(1, 100))
+    }))
+
   test("interrupting every tab releases the lock, leaves the queue and closes the connection", () =>
     Effect.gen(function*() {
       const server = yield* numberedServer(10)

@@ -239,9 +239,11 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
         expect(r2!.roles.map((r) => r.role)).toContain("leader")
         // the stopped tab got the first 20 and nothing after
         expect(received(await recording(first))).toEqual(published.slice(0, 20))
+        // three connections: the first, and one per handover, each resuming after the last event
+        // the new leader had. (Once, in a full-suite run at load ~25, the server saw four requests;
+        // not reproduced since. Should it recur, the failure shows every request's Last-Event-ID.)
         const requests = gets(server, "/events/a")
-        expect(requests.length).toBe(3)
-        expect(requests.slice(1).map((r) => r.headers["last-event-id"])).toEqual([published[19]!.id, published[39]!.id])
+        expect(requests.map((r) => r.headers["last-event-id"] ?? "none")).toEqual(["none", published[19]!.id, published[39]!.id])
         await waitFor(() => server.openRequests("/events/a") === 1, { timeout: 15_000 })
       })
     )
