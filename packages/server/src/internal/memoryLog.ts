@@ -36,6 +36,12 @@ export interface Entry {
 export interface Options {
   readonly maxEvents?: number | undefined
   readonly maxAge?: Duration.DurationInput | undefined
+  /**
+   * For a log that keeps its events elsewhere and uses this one as its in-memory tail (the file
+   * log): the id epoch to use instead of a fresh one, and the sequence number of the next append.
+   */
+  readonly epoch?: string | undefined
+  readonly nextSeq?: number | undefined
 }
 
 /** @internal */
@@ -141,7 +147,9 @@ export const make = (options?: Options): Effect.Effect<EventLog, never, Scope.Sc
     // ids are "<epoch>-<seq>": the epoch tells this log's ids from those of an earlier (restarted) one
     const created = yield* Clock.currentTimeMillis
     const salt = yield* Random.nextIntBetween(0, 36 * 36)
-    const store = new Store(created.toString(36) + salt.toString(36).padStart(2, "0"), maxEvents, maxAge)
+    const epoch = options?.epoch ?? created.toString(36) + salt.toString(36).padStart(2, "0")
+    const store = new Store(epoch, maxEvents, maxAge)
+    if (options?.nextSeq !== undefined) store.nextSeq = options.nextSeq
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<Entry>(), PubSub.shutdown)
     let subscribers = 0
 
