@@ -79,9 +79,10 @@ type Pull = Effect.Effect<Chunk.Chunk<LogItem>, Option.Option<EventLogError>>
 export const make = (options: Options): Effect.Effect<EventLog, OpenFailure, Scope.Scope> =>
   Effect.gen(function*() {
     const cfg = config(options)
+    const now = yield* Clock.currentTimeMillis
     const store = yield* Effect.acquireRelease(
       Effect.tryPromise({
-        try: () => Store.open(cfg),
+        try: () => Store.open(cfg, now),
         catch: (e) => e instanceof OpenFailure ? e : new OpenFailure("io", String(e), e)
       }),
       (s) => Effect.promise(() => s.close())

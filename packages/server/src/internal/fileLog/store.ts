@@ -162,7 +162,7 @@ export class Store {
     return this.segments[0]!.firstSeq
   }
 
-  static async open(config: Config): Promise<Store> {
+  static async open(config: Config, now: number): Promise<Store> {
     const dir = Path.resolve(config.directory)
     try {
       await FsP.mkdir(dir, { recursive: true })
@@ -235,7 +235,7 @@ export class Store {
       const handle = await FsP.open(activeSeg.path, "a")
       await fsyncDir(dir)
       const store = new Store(config, epoch, [...sealed, activeSeg], handle, recent, recovery)
-      await store.dropExpired(Date.now())
+      await store.dropExpired(now)
       return store
     } catch (e) {
       openHere.delete(dir)
