@@ -48,7 +48,7 @@ export interface Options {
 export const DEFAULT_MAX_EVENTS = 1000
 
 /** A subscription as a pull (`Option.none()` never comes: a subscription ends only when interrupted). */
-type Pull = Effect.Effect<Chunk.Chunk<LogItem>, Option.Option<never>>
+export type Pull = Effect.Effect<Chunk.Chunk<LogItem>, Option.Option<never>>
 
 /**
  * The in-memory log can also hand its events straight to a connection: `attach` replays what the
@@ -78,6 +78,19 @@ export type Attached = Entry | Reset
 
 /** @internal */
 export const attachable = (log: EventLog): log is EventLog & Attachable => AttachTypeId in log
+
+/**
+ * A subscription as a bare pull, for a log that uses this one as its in-memory tail (the file log):
+ * spares it a `Stream.toPull` (a channel executor per subscription) over `subscribe`.
+ *
+ * @internal
+ */
+export const PullTypeId: unique symbol = Symbol.for("@streamwire/server/MemoryEventLog/pull")
+
+/** @internal */
+export interface Pullable {
+  readonly [PullTypeId]: (options?: SubscribeOptions) => Effect.Effect<Pull, never, Scope.Scope>
+}
 
 /** Retained entries, oldest first, in `entries[head..]`. */
 class Store {
@@ -140,7 +153,7 @@ class Store {
 const toEvents = (entries: ReadonlyArray<Entry>): Array<LogItem> => entries.map((e) => e.event)
 
 /** @internal */
-export const make = (options?: Options): Effect.Effect<EventLog, never, Scope.Scope> =>
+export const make = (options?: Options): Effect.Effect<EventLog & Attachable & Pullable, never, Scope.Scope> =>
   Effect.gen(function*() {
     const maxEvents = Math.max(1, Math.floor(options?.maxEvents ?? DEFAULT_MAX_EVENTS))
     const maxAge = options?.maxAge === undefined ? Infinity : Duration.toMillis(Duration.decode(options.maxAge))
@@ -243,7 +256,8 @@ export const make = (options?: Options): Effect.Effect<EventLog, never, Scope.Sc
     const subscribe = (subscribeOptions?: SubscribeOptions): Stream.Stream<LogItem> =>
       Stream.fromPull(pullOf(subscribeOptions))
 
-    const log: EventLog & Attachable = {
+    const log: EventLog & Attachable & Pullable = {
+      [PullTypeId]: pullOf,
       append,
       subscribe,
       [AttachTypeId]: { attach, several: () => attached.size > 1 },

@@ -197,7 +197,7 @@ export const make = (options: Options): Effect.Effect<EventLog, OpenFailure, Sco
         /** Follows the tail from `d`, or gives undefined if the tail no longer has `d + 1`. */
         const followTail = Effect.gen(function*() {
           const sub = yield* Scope.fork(scope, ExecutionStrategy.sequential)
-          const pull = yield* Scope.extend(Stream.toPull(tail.subscribe({ after: idOf(d) })), sub)
+          const pull = yield* Scope.extend(tail[memoryLog.PullTypeId]({ after: idOf(d) }), sub)
           const chunk = yield* Effect.orDie(pull) // the tail's subscription never ends
           if (Chunk.isNonEmpty(chunk) && Chunk.unsafeHead(chunk)._tag === "Reset") {
             yield* Scope.close(sub, Exit.void)
