@@ -248,6 +248,10 @@ export const schema = <A, I extends string, E, R>(
  * The id a reconnecting client resumes after: the `Last-Event-ID` header (which `EventSource`
  * sends on reconnect), else the `lastEventId` query parameter (for clients that cannot set headers,
  * e.g. a first `EventSource` connection that resumes a stored id). Empty values count as absent.
+ * The header carries the id's UTF-8 bytes (as `EventSource` and `@streamwire/client` send it) and
+ * is read back as UTF-8, so any id round-trips, non-ASCII included; header bytes that are not UTF-8
+ * are taken one character per byte (latin1). The query parameter is percent-decoded as
+ * `URLSearchParams` does (an invalid escape is kept or replaced, never an error).
  *
  * @example
  * ```ts
@@ -284,11 +288,36 @@ export const lastEventId: Effect.Effect<Option.Option<string>, never, HttpServer
  */
 export const lastEventIdOf = (request: HttpServerRequest.HttpServerRequest): Option.Option<string> => {
   const header = request.headers["last-event-id"]
-  if (header !== undefined && header !== "") return Option.some(header)
+  if (header !== undefined && header !== "") return Option.some(headerText(header))
   const q = request.url.indexOf("?")
   if (q < 0) return Option.none()
   const value = new URLSearchParams(request.url.slice(q + 1)).get("lastEventId")
   return value === null || value === "" ? Option.none() : Option.some(value)
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+/**
+ * A header value as text: HTTP servers hand header values over as one character per byte
+ * (latin1), and `EventSource` sends the id's UTF-8 bytes, so bytes that form valid UTF-8 are read
+ * as UTF-8. Anything else (ASCII, already decoded text, or bytes that are not UTF-8, such as a
+ * client that sent latin1) is kept as it came.
+ */
+const headerText = (value: string): string => {
+  let high = false
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c > 0xff) return value
+    if (c > 0x7f) high = true
+  }
+  if (!high) return value
+  const bytes = new Uint8Array(value.length)
+  for (let i = 0; i < value.length; i++) bytes[i] = value.charCodeAt(i)
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    return value
+  }
 }
 
 /**
