@@ -122,7 +122,7 @@ function sendSse(body) {
       }
       if (type === "token") out.textContent += data.join("\\n")
       if (type === "done") out.textContent += "  ✓"
-      if (type === "error") out.textContent += "  [error: " + data.join("\\n") + "]"
+      if (type === "stream-error") out.textContent += "  [error: " + data.join("\\n") + "]"
     }
   })
 }

@@ -73,8 +73,29 @@ export const contentType = "text/event-stream; charset=utf-8"
 export type SlowClientPolicy = connection.SlowClientPolicy
 
 /**
+ * The event type under which a stream failure is written by default (`onError: "event"`):
+ * `stream-error`, not `error`. A browser's `EventSource` dispatches an `event: error` to the same
+ * `onerror` listeners as its own connection errors, so a page could not tell "the server's stream
+ * failed" from "the network dropped"; a `stream-error` reaches only
+ * `addEventListener("stream-error", …)`, and `onerror` keeps meaning a transport error.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ *
+ * SseResponse.streamErrorType // "stream-error"
+ * // in the page: es.addEventListener("stream-error", (e) => show(e.data))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const streamErrorType = "stream-error"
+
+/**
  * What a failure of the stream becomes, once the response has started (the status is already 200):
- * - `"event"` (default): an `event: error` whose data is a safe, generic message, then close.
+ * - `"event"` (default): an `event: stream-error` (see {@link streamErrorType}) whose data is a
+ *   safe, generic message, then close.
  * - `"close"`: just close.
  * - a function of the `Cause` giving the event to write (keep secrets out of it), then close.
  *
@@ -118,7 +139,7 @@ const encoder = new TextEncoder()
 const errorEvent = (onError: OnError | undefined, cause: Cause.Cause<unknown>): Sse.SseEvent | undefined => {
   if (onError === "close") return undefined
   if (onError === undefined || onError === "event") {
-    return { _tag: "SseEvent", type: "error", data: "the stream failed", lastEventId: "" }
+    return { _tag: "SseEvent", type: streamErrorType, data: "the stream failed", lastEventId: "" }
   }
   return onError(cause)
 }
