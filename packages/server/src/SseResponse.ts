@@ -475,9 +475,23 @@ export const fromLog = (
 // POST then stream
 
 /**
+ * Options of `fromJsonBody`: the response's, and the request body's byte limit.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FromJsonBodyOptions extends Options {
+  /**
+   * The most bytes of request body read (default `RequestBody.defaultMaxBytes`, 1 MiB); a larger
+   * body is answered `413` before anything is streamed.
+   */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/**
  * The LLM-chat pattern: decode the JSON request body with a Schema, then answer with an event
  * stream. A body that is not JSON or fails the Schema gets a `400` with a clear message before
- * anything is streamed.
+ * anything is streamed; one over `maxBodyBytes` (default 1 MiB) gets a `413`.
  *
  * @example
  * ```ts
@@ -500,6 +514,6 @@ export const fromLog = (
 export const fromJsonBody = <A, I, RS, E, R>(
   bodySchema: Schema.Schema<A, I, RS>,
   f: (body: A) => Stream.Stream<Sse.SseMessage, E, R>,
-  options?: Options
+  options?: FromJsonBodyOptions
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | RS | R> =>
-  RequestBody.withJson(bodySchema, (value) => make(f(value), options))
+  RequestBody.withJson(bodySchema, (value) => make(f(value), options), { maxBytes: options?.maxBodyBytes })
