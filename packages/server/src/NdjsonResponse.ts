@@ -103,7 +103,7 @@ const respond = <E, R>(
     HttpServerResponse.stream(body(Stream.provideContext(lines, context), options), {
       status: options?.status ?? 200,
       contentType,
-      headers: { "cache-control": "no-cache", "x-accel-buffering": "no", ...toRecord(options?.headers) }
+      headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
     }))
 
 

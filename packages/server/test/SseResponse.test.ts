@@ -26,7 +26,7 @@ describe("SseResponse", () => {
         yield* promise(() => client.waitForEnd())
         expect(client.status).toBe(200)
         expect(client.headers["content-type"]).toBe("text/event-stream; charset=utf-8")
-        expect(client.headers["cache-control"]).toBe("no-cache")
+        expect(client.headers["cache-control"]).toBe("no-cache, no-transform")
         expect(client.headers["connection"]).toBe("keep-alive")
         expect(client.headers["x-accel-buffering"]).toBe("no")
         expect(client.headers["x-extra"]).toBe("yes")
