@@ -14,11 +14,13 @@ import type * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
 import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as connection from "./internal/connection.js"
 import { toRecord } from "./internal/headers.js"
+import { isStreamArg } from "./internal/stream.js"
 import * as RequestBody from "./RequestBody.js"
 import type { SlowClientPolicy } from "./SseResponse.js"
 
@@ -67,12 +69,22 @@ const newline = new TextEncoder().encode("\n")
  * import { Stream } from "effect"
  *
  * const bytes = NdjsonResponse.body(Stream.make({ a: 1 }).pipe(Ndjson.encode)) // '{"a":1}\n'
+ * const same = Stream.make({ a: 1 }).pipe(Ndjson.encode, NdjsonResponse.body({ heartbeat: false }))
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const body = <E>(lines: Stream.Stream<Uint8Array, E>, options?: Options): Stream.Stream<Uint8Array> =>
+export const body: <const A extends Stream.Stream<Uint8Array, any, never> | Options | undefined>(
+  linesOrOptions?: A,
+  options?: Options
+) => [A] extends [Stream.Stream<Uint8Array, any, never>] ? Stream.Stream<Uint8Array>
+  : <E>(lines: Stream.Stream<Uint8Array, E>) => Stream.Stream<Uint8Array> = dual(
+    isStreamArg,
+    (lines: Stream.Stream<Uint8Array, unknown>, options?: Options) => bodyOf(lines, options)
+  )
+
+const bodyOf = <E>(lines: Stream.Stream<Uint8Array, E>, options: Options | undefined): Stream.Stream<Uint8Array> =>
   connection.body<Uint8Array, E>(lines, {
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
@@ -100,12 +112,11 @@ const respond = <E, R>(
   options: Options | undefined
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
   Effect.map(Effect.context<R>(), (context) =>
-    HttpServerResponse.stream(body(Stream.provideContext(lines, context), options), {
+    HttpServerResponse.stream(bodyOf(Stream.provideContext(lines, context), options), {
       status: options?.status ?? 200,
       contentType,
       headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
     }))
-
 
 /**
  * A `Stream` of JSON values as a streamed NDJSON response.
@@ -120,15 +131,20 @@ const respond = <E, R>(
  *   HttpRouter.get("/rows", NdjsonResponse.make(Stream.range(1, 3).pipe(Stream.map((id) => ({ id })))))
  * )
  * // {"id":1}\n{"id":2}\n{"id":3}\n
+ * // or in a pipe: `rows.pipe(NdjsonResponse.make)`, `rows.pipe(NdjsonResponse.make({ heartbeat: "15 seconds" }))`
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = <A, E, R>(
-  stream: Stream.Stream<A, E, R>,
+export const make: <const S extends Stream.Stream<any, any, any> | Options | undefined>(
+  streamOrOptions?: S,
   options?: Options
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> => respond(Ndjson.encode(stream), options)
+) => [S] extends [Stream.Stream<any, any, infer R>] ? Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+  : <A, E, R>(stream: Stream.Stream<A, E, R>) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> = dual(
+    isStreamArg,
+    <A, E, R>(stream: Stream.Stream<A, E, R>, options?: Options) => respond(Ndjson.encode(stream), options)
+  )
 
 /**
  * Values encoded by a Schema, then as NDJSON.
@@ -139,19 +155,29 @@ export const make = <A, E, R>(
  * import { Schema, Stream } from "effect"
  *
  * const Row = Schema.Struct({ at: Schema.DateFromString })
- * const handler = NdjsonResponse.schema(Row, Stream.make({ at: new Date(0) }))
+ * const handler = Stream.make({ at: new Date(0) }).pipe(NdjsonResponse.schema(Row))
  * // {"at":"1970-01-01T00:00:00.000Z"}\n
+ * const same = NdjsonResponse.schema(Stream.make({ at: new Date(0) }), Row) // data-first
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const schema = <A, I, E, R>(
-  schema: Schema.Schema<A, I, never>,
-  stream: Stream.Stream<A, E, R>,
-  options?: Options
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
-  respond(Ndjson.encodeSchema(stream, schema), options)
+export const schema: {
+  <A, I>(
+    schema: Schema.Schema<A, I, never>,
+    options?: Options
+  ): <E, R>(stream: Stream.Stream<A, E, R>) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+  <A, I, E, R>(
+    stream: Stream.Stream<A, E, R>,
+    schema: Schema.Schema<A, I, never>,
+    options?: Options
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+} = dual(
+  isStreamArg,
+  <A, I, E, R>(stream: Stream.Stream<A, E, R>, schema: Schema.Schema<A, I, never>, options?: Options) =>
+    respond(Ndjson.encodeSchema(stream, schema), options)
+)
 
 /**
  * Options of `fromJsonBody`: the response's, and the request body's byte limit.
