@@ -5,7 +5,7 @@
  * stream, which aborts the request.
  *
  *   npm start                                   # in another terminal: the demo server
- *   npx tsx examples/src/client-events.ts [url] # default http://127.0.0.1:8080/events
+ *   npm run tsx -- examples/src/client-events.ts [url] # default http://127.0.0.1:8080/events
  */
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Reconnect, SseClient } from "@streamwire/client"
