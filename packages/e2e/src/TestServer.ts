@@ -14,6 +14,12 @@ export interface SeenRequest {
   readonly url: string
   readonly headers: Http.IncomingHttpHeaders
   readonly at: number
+  /**
+   * Did the server answer it (send the response head)? `false` when the connection closed first,
+   * e.g. a kept-alive socket the server closed just as the request came in, which a browser then
+   * sends again on a new connection.
+   */
+  readonly answered: () => boolean
 }
 
 export interface TestServer<A> {
@@ -43,7 +49,13 @@ export const start = async <A, E>(
   const requests: Array<SeenRequest> = []
   const open = new Set<Http.IncomingMessage>()
   http.on("request", (req: Http.IncomingMessage, res: Http.ServerResponse) => {
-    requests.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers }, at: Date.now() })
+    requests.push({
+      method: req.method ?? "",
+      url: req.url ?? "",
+      headers: { ...req.headers },
+      at: Date.now(),
+      answered: () => res.headersSent
+    })
     open.add(req)
     res.on("close", () => open.delete(req))
   })

@@ -74,7 +74,16 @@ const everyTabHas = (pages: ReadonlyArray<Page>, n: number | ((i: number) => num
     return recs.every((r, i) => r.events.length >= (typeof n === "number" ? n : n(i)))
   }, { timeout: 30_000, interval: 100, message: () => `every tab has its events` })
 
-const gets = (server: Server, path: string) => server.requests.filter((r) => r.method === "GET" && r.url === path)
+/**
+ * The GETs of `path` the server answered. Under heavy load the server may close a kept-alive socket
+ * just as a request arrives on it; Chromium then sends the request again on a new connection (a
+ * transparent network-level retry, not a reconnect by the page): such unanswered requests are left
+ * out and counted in `unanswered`.
+ */
+const gets = (server: Server, path: string) =>
+  server.requests.filter((r) => r.method === "GET" && r.url === path && r.answered())
+const unanswered = (server: Server, path: string) =>
+  server.requests.filter((r) => r.method === "GET" && r.url === path && !r.answered()).length
 
 describe("SharedSse in Chromium: one SSE connection for all the tabs of a site", () => {
   it("10 tabs of one origin: exactly one SSE connection on the server; every tab gets every event once, in order", async () => {
@@ -159,7 +168,7 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
 "shared tabs, leader closed: " +
               `page.close() took ${closeTook} ms; from its start: new leader after ${takeover} ms, reconnect (Last-Event-ID ${resumedFrom}) after ${reconnect} ms, ` +
               `worst event delay ${worst} ms, ${published.length} events, ${rs.length} surviving tabs; ` +
-              `load average ${Os.loadavg()[0]!.toFixed(1)}`
+              `load average ${Os.loadavg()[0]!.toFixed(1)}; unanswered requests ${unanswered(server, "/events/a")}`
           )
           expect(requests.length).toBe(2)
           expect(requests[0]!.headers["last-event-id"]).toBeUndefined()
@@ -240,9 +249,9 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
         // the stopped tab got the first 20 and nothing after
         expect(received(await recording(first))).toEqual(published.slice(0, 20))
         // three connections: the first, and one per handover, each resuming after the last event
-        // the new leader had. (Once, in a full-suite run at load ~25, the server saw four requests;
-        // not reproduced since. Should it recur, the failure shows every request's Last-Event-ID.)
+        // the new leader had
         const requests = gets(server, "/events/a")
+        if (unanswered(server, "/events/a") > 0) console.log(`shared tabs: ${unanswered(server, "/events/a")} unanswered request(s)`)
         expect(requests.map((r) => r.headers["last-event-id"] ?? "none")).toEqual(["none", published[19]!.id, published[39]!.id])
         await waitFor(() => server.openRequests("/events/a") === 1, { timeout: 15_000 })
       })
@@ -318,7 +327,7 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
         expect(p.gaps).toBe("0")
         expect(p.dups).toBe("0")
       }
-      const resumed = server.requests.filter((r) => r.url === "/shared/events")
+      const resumed = server.requests.filter((r) => r.url === "/shared/events" && r.answered())
       expect(resumed.length).toBe(2)
       expect(resumed[1]!.headers["last-event-id"]).toBeDefined()
     } finally {
