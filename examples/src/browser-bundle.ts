@@ -17,18 +17,7 @@ export const bundle = (entry: string): Promise<string> => {
   return new Promise<string>((resolve, reject) => {
     ChildProcess.execFile(
       esbuild,
-      [
-        entry,
-        "--bundle",
-        "--minify",
-        "--format=iife",
-        "--platform=browser",
-        "--target=es2022",
-        // the workspace packages from their sources (dist/ may not be built)
-        "--conditions=@streamwire/source",
-        `--outfile=${out}`,
-        "--log-level=warning"
-      ],
+      [entry, "--bundle", "--minify", "--format=iife", "--platform=browser", "--target=es2022", "--conditions=@streamwire/source", `--outfile=${out}`, "--log-level=warning"],
       { timeout: 120_000 },
       (error, _stdout, stderr) => {
         try {
