@@ -14,6 +14,12 @@ export interface SeenRequest {
   readonly url: string
   readonly headers: Http.IncomingHttpHeaders
   readonly at: number
+  /**
+   * Did the server answer it (send the response head)? `false` when the connection closed first,
+   * e.g. a kept-alive socket the server closed just as the request came in, which a browser then
+   * sends again on a new connection.
+   */
+  readonly answered: () => boolean
 }
 
 export interface TestServer<A> {
@@ -24,6 +30,8 @@ export interface TestServer<A> {
   /** What the app's builder returned (a log, counters, ...). */
   readonly value: A
   readonly requests: ReadonlyArray<SeenRequest>
+  /** How many requests whose URL starts with `prefix` are open now (their response not yet closed). */
+  readonly openRequests: (prefix: string) => number
   /** Destroys the sockets of the open requests whose URL starts with `prefix`; how many. */
   readonly dropConnections: (prefix: string) => number
   readonly close: () => Promise<void>
@@ -41,7 +49,13 @@ export const start = async <A, E>(
   const requests: Array<SeenRequest> = []
   const open = new Set<Http.IncomingMessage>()
   http.on("request", (req: Http.IncomingMessage, res: Http.ServerResponse) => {
-    requests.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers }, at: Date.now() })
+    requests.push({
+      method: req.method ?? "",
+      url: req.url ?? "",
+      headers: { ...req.headers },
+      at: Date.now(),
+      answered: () => res.headersSent
+    })
     open.add(req)
     res.on("close", () => open.delete(req))
   })
@@ -64,6 +78,11 @@ export const start = async <A, E>(
       url: (path) => origin + path,
       value,
       requests,
+      openRequests: (prefix) => {
+        let n = 0
+        for (const req of open) if ((req.url ?? "").startsWith(prefix)) n++
+        return n
+      },
       dropConnections: (prefix) => {
         let n = 0
         for (const req of open) {
