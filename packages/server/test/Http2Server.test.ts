@@ -65,9 +65,13 @@ describe("Http2Server", () => {
         expect(h1.text).toBe(expected)
         expect(h2.responseHeaders[":status"]).toBe(200)
         expect(h1.status).toBe(200)
+        // every SSE header over both protocols, but the connection-specific ones over HTTP/1.1 only
+        for (const [name, value] of Object.entries(SseResponse.headers)) {
+          expect(h1.headers[name]).toBe(value)
+          expect(h2.headers[name]).toBe(Http2Server.connectionHeaders.includes(name) ? undefined : value)
+        }
         for (const headers of [h2.headers, h1.headers]) {
           expect(headers["content-type"]).toBe("text/event-stream; charset=utf-8")
-          expect(headers["cache-control"]).toBe("no-cache")
           expect(headers["x-accel-buffering"]).toBe("no")
           expect(headers["x-extra"]).toBe("yes")
         }
