@@ -12,12 +12,15 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Ndjson } from "@streamwire/codec"
 import type * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as connection from "./internal/connection.js"
+import * as metrics from "./internal/metrics.js"
+import * as nodeResponse from "./internal/nodeResponse.js"
 import { toRecord } from "./internal/headers.js"
 import * as RequestBody from "./RequestBody.js"
 import type { SlowClientPolicy } from "./SseResponse.js"
@@ -73,10 +76,19 @@ const newline = new TextEncoder().encode("\n")
  * @category constructors
  */
 export const body = <E>(lines: Stream.Stream<Uint8Array, E>, options?: Options): Stream.Stream<Uint8Array> =>
-  connection.body<Uint8Array, E>(lines, {
+  bodyOf(lines, options, false, metrics.forRoute("body", "ndjson"))
+
+const bodyOf = <E>(
+  lines: Stream.Stream<Uint8Array, E>,
+  options: Options | undefined,
+  node: boolean,
+  routeMetrics: metrics.RouteMetrics
+): Stream.Stream<Uint8Array> =>
+  (node ? nodeResponse.body<Uint8Array, E> : connection.body<Uint8Array, E>)(lines, {
+    metrics: routeMetrics,
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
-    heartbeat: connection.heartbeatSchedule(options?.heartbeat ?? false),
+    heartbeat: connection.heartbeatOf(options?.heartbeat ?? false),
     heartbeatBytes: newline,
     first: [],
     encode: (bytes, out) => out.bytes(bytes),
@@ -100,11 +112,14 @@ const respond = <E, R>(
   options: Options | undefined
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
   Effect.map(Effect.context<R>(), (context) =>
-    HttpServerResponse.stream(body(Stream.provideContext(lines, context), options), {
+    HttpServerResponse.stream(
+      bodyOf(Stream.provideContext(lines, context), options, true, metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "ndjson")),
+      {
       status: options?.status ?? 200,
       contentType,
-      headers: { "cache-control": "no-cache", "x-accel-buffering": "no", ...toRecord(options?.headers) }
-    }))
+        headers: { "cache-control": "no-cache", "x-accel-buffering": "no", ...toRecord(options?.headers) }
+      }
+    ))
 
 
 /**

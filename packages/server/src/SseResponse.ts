@@ -15,7 +15,8 @@ import type * as Headers from "@effect/platform/Headers"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Sse } from "@streamwire/codec"
-import * as Cause from "effect/Cause"
+import type * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -27,6 +28,8 @@ import { EventLog, type Reset } from "./EventLog.js"
 import * as connection from "./internal/connection.js"
 import { toRecord } from "./internal/headers.js"
 import * as memoryLog from "./internal/memoryLog.js"
+import * as metrics from "./internal/metrics.js"
+import * as nodeResponse from "./internal/nodeResponse.js"
 import { SseEncoder } from "./internal/render.js"
 import * as RequestBody from "./RequestBody.js"
 
@@ -128,13 +131,15 @@ const bodyOf = <E>(
   stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<memoryLog.Attached>,
   options: Options | undefined,
   onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
-  share: (() => boolean) | undefined
+  share: (() => boolean) | undefined,
+  transport: Transport
 ): Stream.Stream<Uint8Array> => {
   const sse = new SseEncoder(share)
-  return connection.body<Sse.SseMessage | Reset | memoryLog.Entry, E>(stream, {
+  const routeMetrics = transport.metrics
+  const config: connection.Config<Sse.SseMessage | Reset | memoryLog.Entry> = {
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
-    heartbeat: connection.heartbeatSchedule(options?.heartbeat),
+    heartbeat: connection.heartbeatOf(options?.heartbeat),
     heartbeatBytes: encoder.encode(Either.getOrThrow(Sse.renderMessage(Sse.comment(options?.heartbeatComment ?? "")))),
     first: options?.retry === undefined ? [] : [Sse.retry(options.retry)],
     encode: (item, out) =>
@@ -154,8 +159,21 @@ const bodyOf = <E>(
               onRight: (text) => encoder.encode(text)
             })
         })
-      )
-  })
+      ),
+    metrics: routeMetrics,
+    onWritten: onReset === undefined && share === undefined
+      ? undefined
+      : (item) => {
+        if (item._tag === "Reset") routeMetrics.reset(item.reason)
+      }
+  }
+  return transport.node ? nodeResponse.body(stream, config) : connection.body(stream, config)
+}
+
+/** Where a body is written: the Node fast path when the server is Node's (responses), or always the portable `Stream` (`body`). */
+interface Transport {
+  readonly node: boolean
+  readonly metrics: metrics.RouteMetrics
 }
 
 /**
@@ -180,7 +198,7 @@ const bodyOf = <E>(
 export const body = <E>(
   stream: Stream.Stream<Sse.SseMessage, E>,
   options?: Options
-): Stream.Stream<Uint8Array> => bodyOf(stream, options, undefined, undefined)
+): Stream.Stream<Uint8Array> => bodyOf(stream, options, undefined, undefined, { node: false, metrics: metrics.forRoute("body", "sse") })
 
 /**
  * A `Stream` of SSE messages (events, comments, retry hints) as a streamed response.
@@ -207,7 +225,17 @@ export const make = <E, R>(
   stream: Stream.Stream<Sse.SseMessage, E, R>,
   options?: Options
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
-  Effect.map(Effect.context<R>(), (context) => response(body(Stream.provideContext(stream, context), options), options))
+  Effect.map(
+    Effect.context<R>(),
+    (context) =>
+      response(
+        bodyOf(Stream.provideContext(stream, context), options, undefined, undefined, {
+          node: true,
+          metrics: metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "sse")
+        }),
+        options
+      )
+  )
 
 const response = (bytes: Stream.Stream<Uint8Array>, options: Options | undefined): HttpServerResponse.HttpServerResponse =>
   HttpServerResponse.stream(bytes, {
@@ -384,19 +412,22 @@ export const fromEventLog = (
   log: EventLog,
   options?: FromLogOptions
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
-  Effect.flatMap(lastEventId, (after) => {
+  Effect.flatMap(lastEventId, (after) => Effect.flatMap(metrics.current("sse"), (routeMetrics) => {
+    if (Option.isSome(after)) routeMetrics.resumed()
     const logOptions = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" } as const
     const subscribe = { after, initial: options?.initial }
     const attachable = memoryLog.attachable(log)
     // the in-memory log pushes its events to the connection (no `Stream` to run per connection)
-    const messages = attachable && logOptions.onSlowClient === "disconnect"
+    const messages = attachable && logOptions.onSlowClient !== "backpressure"
       ? { _tag: "PushSource" as const, attach: (push: connection.Push<memoryLog.Attached>) => log[memoryLog.AttachTypeId].attach(subscribe, push) }
       : log.subscribe(subscribe)
     // an event of the in-memory log is rendered once for all connections when there are several
     // (for one, it costs more); other engines give each subscription its own event objects
     const share = attachable ? log[memoryLog.AttachTypeId].several : undefined
-    return Effect.succeed(response(bodyOf(messages, logOptions, options?.onReset, share), logOptions))
-  })
+    return Effect.succeed(
+      response(bodyOf(messages, logOptions, options?.onReset ?? resetEvent, share, { node: true, metrics: routeMetrics }), logOptions)
+    )
+  }))
 
 /**
  * The `EventLog` service as an SSE endpoint, resumable: the one-liner.

@@ -47,7 +47,7 @@ type Pull = Effect.Effect<Chunk.Chunk<LogItem>, Option.Option<never>>
 /**
  * The in-memory log can also hand its events straight to a connection: `attach` replays what the
  * subscription would, then calls `push` with each appended event, synchronously, within `append`,
- * until the scope closes. A response drives no `Stream`, no fiber and no queue of its own for the
+ * until it detaches. A response drives no `Stream`, no fiber and no queue of its own for the
  * subscription (they are most of a connection's memory and of its cost per event); its `push`
  * must be quick and must not fail (it buffers, or ends the connection).
  *
@@ -58,10 +58,11 @@ export const AttachTypeId: unique symbol = Symbol.for("@streamwire/server/Memory
 /** @internal */
 export interface Attachable {
   readonly [AttachTypeId]: {
+    /** Replays and registers in one step; gives back the function that detaches (idempotent). */
     readonly attach: (
       options: SubscribeOptions | undefined,
       push: ((item: Attached) => void) & { readonly all: (items: ReadonlyArray<Attached>) => void }
-    ) => Effect.Effect<void, never, Scope.Scope>
+    ) => Effect.Effect<() => void>
     /** Whether several connections are attached now. */
     readonly several: () => boolean
   }
@@ -185,21 +186,16 @@ export const make = (options?: Options): Effect.Effect<EventLog, never, Scope.Sc
     // connections attached to the log: each appended event is pushed to them in `append`
     const attached = new Set<(item: Attached) => void>()
     const attach: Attachable[typeof AttachTypeId]["attach"] = (subscribeOptions, push) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.acquireRelease(
-          Effect.sync(() => {
-            // replay and registration in one synchronous step: no append can fall between them
-            store.trim(now)
-            push.all(replayOf(subscribeOptions, (entries) => entries as Array<Entry>))
-            attached.add(push)
-            subscribers++
-          }),
-          () =>
-            Effect.sync(() => {
-              attached.delete(push)
-              subscribers--
-            })
-        ))
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        // replay and registration in one synchronous step: no append can fall between them
+        store.trim(now)
+        push.all(replayOf(subscribeOptions, (entries) => entries as Array<Entry>))
+        attached.add(push)
+        subscribers++
+        return () => {
+          if (attached.delete(push)) subscribers--
+        }
+      })
 
     // a subscription as a pull: the replay first, then whatever the live subscription has
     const pullOf = (subscribeOptions?: SubscribeOptions): Effect.Effect<Pull, never, Scope.Scope> =>
