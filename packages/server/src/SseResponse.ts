@@ -126,6 +126,17 @@ const errorEvent = (onError: OnError | undefined, cause: Cause.Cause<unknown>): 
   return onError(cause)
 }
 
+// the heartbeat's bytes, made once per comment text (every connection writes the same array)
+const heartbeats = new Map<string, Uint8Array>()
+const heartbeatBytes = (comment: string): Uint8Array => {
+  let bytes = heartbeats.get(comment)
+  if (bytes === undefined) {
+    bytes = encoder.encode(Either.getOrThrow(Sse.renderMessage(Sse.comment(comment))))
+    if (heartbeats.size < 64) heartbeats.set(comment, bytes)
+  }
+  return bytes
+}
+
 /** The body of a response whose stream carries messages and, from a log, resets. */
 const bodyOf = <E>(
   stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<memoryLog.Attached>,
@@ -140,7 +151,7 @@ const bodyOf = <E>(
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
     heartbeat: connection.heartbeatOf(options?.heartbeat),
-    heartbeatBytes: encoder.encode(Either.getOrThrow(Sse.renderMessage(Sse.comment(options?.heartbeatComment ?? "")))),
+    heartbeatBytes: heartbeatBytes(options?.heartbeatComment ?? ""),
     first: options?.retry === undefined ? [] : [Sse.retry(options.retry)],
     encode: (item, out) =>
       item._tag === "Entry"

@@ -156,7 +156,7 @@ export interface PushSource<A> {
  * @internal
  */
 export interface Push<A> {
-  (item: A): void
+  readonly one: (item: A) => void
   readonly all: (items: ReadonlyArray<A>) => void
 }
 
@@ -256,24 +256,24 @@ export abstract class Connection<A> {
   }
 
   /** A push source's item. */
-  readonly push: Push<A> = Object.assign((item: A) => {
+  one(item: A): void {
     if (this.state !== OPEN) return
     if (this.makeRoom()) this.add(item)
-  }, {
-    all: (items: ReadonlyArray<A>) => {
-      if (this.state !== OPEN || items.length === 0) return
-      if (this.held === 0) {
-        // a replay, bounded by the log: accepted whole
-        for (let i = 0; i < items.length; i++) this.items.push(items[i]!)
-        this.wake()
-        return
-      }
-      for (let i = 0; i < items.length; i++) this.push(items[i]!)
+  }
+
+  /** A push source's items at once (a replay: accepted whole when nothing waits, the log bounds it). */
+  all(items: ReadonlyArray<A>): void {
+    if (this.state !== OPEN || items.length === 0) return
+    if (this.held === 0) {
+      for (let i = 0; i < items.length; i++) this.items.push(items[i]!)
+      this.wake()
+      return
     }
-  })
+    for (let i = 0; i < items.length; i++) this.one(items[i]!)
+  }
 
   /** A `Stream` source's chunk: message by message; waits for room with `"backpressure"`. */
-  readonly offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {
+  offer(chunk: Chunk.Chunk<A>): Effect.Effect<void> {
     const items = Chunk.toReadonlyArray(chunk)
     let i = 0
     const loop = (): Effect.Effect<void> => {
@@ -330,7 +330,7 @@ export abstract class Connection<A> {
   }
 
   /** The heartbeat tick: a heartbeat if nothing was written since the previous tick. */
-  readonly tick = (): void => {
+  tick(): void {
     if (!this.written && this.held === 0 && this.state === OPEN) {
       this.heartbeatDue = true
       this.wake()
@@ -391,7 +391,7 @@ export abstract class Connection<A> {
     const self = this
     return Effect.gen(function*() {
       if (isStream(source)) {
-        const run = Stream.runForEachChunk(source, self.offer).pipe(
+        const run = Stream.runForEachChunk(source, (chunk) => self.offer(chunk)).pipe(
           Effect.exit,
           Effect.flatMap((exit) =>
             Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
@@ -401,7 +401,7 @@ export abstract class Connection<A> {
         )
         self.addFiber(yield* fork(run))
       } else {
-        const detach = yield* source.attach(self.push)
+        const detach = yield* source.attach(self)
         if (self.state === CLOSED) detach()
         else self.detach = detach
       }
@@ -412,7 +412,7 @@ export abstract class Connection<A> {
           if (self.state === CLOSED) leave()
           else self.leaveHeartbeat = leave
         } else {
-          const tick = Effect.sync(self.tick)
+          const tick = Effect.sync(() => self.tick())
           self.addFiber(yield* fork(tick.pipe(Effect.schedule(hb.schedule), Effect.catchAllCause(() => Effect.void), Effect.asVoid)))
         }
       }

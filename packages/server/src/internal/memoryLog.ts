@@ -61,11 +61,17 @@ export interface Attachable {
     /** Replays and registers in one step; gives back the function that detaches (idempotent). */
     readonly attach: (
       options: SubscribeOptions | undefined,
-      push: ((item: Attached) => void) & { readonly all: (items: ReadonlyArray<Attached>) => void }
+      push: Pusher
     ) => Effect.Effect<() => void>
     /** Whether several connections are attached now. */
     readonly several: () => boolean
   }
+}
+
+/** An attached connection: one item at a time, or a replay at once. @internal */
+export interface Pusher {
+  readonly one: (item: Attached) => void
+  readonly all: (items: ReadonlyArray<Attached>) => void
 }
 
 /** What an attached connection receives: entries (event and shared bytes), and a leading reset. */
@@ -157,7 +163,7 @@ export const make = (options?: Options): Effect.Effect<EventLog, never, Scope.Sc
           const entry: Entry = { _tag: "Entry", seq, at: now, event, bytes: undefined }
           store.push(entry, now)
           pubsub.unsafeOffer(entry)
-          for (const push of attached) push(entry)
+          for (const push of attached) push.one(entry)
           return Effect.succeed(event)
         }))
 
@@ -184,7 +190,7 @@ export const make = (options?: Options): Effect.Effect<EventLog, never, Scope.Sc
     }
 
     // connections attached to the log: each appended event is pushed to them in `append`
-    const attached = new Set<(item: Attached) => void>()
+    const attached = new Set<Pusher>()
     const attach: Attachable[typeof AttachTypeId]["attach"] = (subscribeOptions, push) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         // replay and registration in one synchronous step: no append can fall between them

@@ -73,6 +73,49 @@ const flushAll = () => {
   dirty.length = 0
 }
 
+/**
+ * Two listeners `NodeHttpServer` leaves on the response hold what the connection no longer needs:
+ * the `'close'` listener that interrupts the request's fiber (ours is done once the response is
+ * handed over: interrupting it would do nothing) holds the finished fiber, its context and span;
+ * the `'drain'` listener of the platform's body loop (which has ended) holds, through its closure's
+ * context, the `HttpServerResponse` and its body. Together ≈ 10 KiB a connection for its lifetime:
+ * they are removed. They are recognised by their bodies; every other listener stays.
+ *
+ * @internal
+ */
+export const releasePlatformListeners = (res: NodeResponse): void => {
+  const emitter = res as unknown as {
+    listeners?: (event: string) => Array<(...args: Array<unknown>) => void>
+    removeListener?: (event: string, listener: (...args: Array<unknown>) => void) => void
+  }
+  if (typeof emitter.listeners !== "function" || typeof emitter.removeListener !== "function") return
+  for (const listener of emitter.listeners("close")) {
+    if (sourceIncludes(listener, "unsafeInterruptAsFork", "writableEnded")) emitter.removeListener("close", listener)
+  }
+  for (const listener of emitter.listeners("drain")) {
+    if (sourceIncludes(listener, "unsafeOpen")) emitter.removeListener("drain", listener)
+  }
+}
+
+const sourceIncludes = (f: Function, ...parts: Array<string>): boolean => {
+  const source = Function.prototype.toString.call(f)
+  return source.length < 200 && parts.every((p) => source.includes(p))
+}
+
+// one pair of listeners for every response: the connection is found on the response
+// (a property added to a Node response would turn it into a dictionary-mode object: ≈ 1 KiB more)
+const connections = new WeakMap<object, NodeConnection<unknown>>()
+function onDrain(this: object) {
+  connections.get(this)?.drained()
+}
+function onClose(this: object) {
+  const c = connections.get(this)
+  if (c !== undefined) {
+    connections.delete(this)
+    c.close()
+  }
+}
+
 const hasOwnEnd = (res: NodeResponse) => Object.prototype.hasOwnProperty.call(res, "end")
 
 /** @internal */
@@ -132,7 +175,7 @@ export class NodeConnection<A> extends connection.Connection<A> {
     if (this.ending) this.finish()
   }
 
-  readonly drained = (): void => {
+  drained(): void {
     this.blocked = false
     this.overflow = 0
     this.roomMade()
@@ -162,8 +205,10 @@ export class NodeConnection<A> extends connection.Connection<A> {
     }
     // the first write sends the status and headers at once
     if (!res.write(first)) this.blocked = true
-    res.on("drain", this.drained)
-    res.on("close", () => this.close())
+    releasePlatformListeners(res)
+    connections.set(res, this as NodeConnection<unknown>)
+    res.on("drain", onDrain)
+    res.on("close", onClose)
     // the source fibers (a `Stream` source, a `Schedule` heartbeat) outlive the request's fiber:
     // they end with the connection
     return this.start(source, (effect) => Effect.forkDaemon(effect))
