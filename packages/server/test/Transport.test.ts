@@ -108,7 +108,7 @@ describe("metrics", () => {
   it.scopedLive("open connections, events and bytes, heartbeats, resumes, resets, slow clients: per route", () =>
     Effect.gen(function*() {
       const log = yield* MemoryEventLog.make({ maxEvents: 2 })
-      const route = "/metrics-" + Math.random().toString(36).slice(2)
+      const route = `/metrics-${Math.random().toString(36).slice(2)}` as const
       const url = yield* serve(HttpRouter.empty.pipe(
         HttpRouter.get(route, SseResponse.fromEventLog(log, { heartbeat: "30 millis", bufferSize: 4 }))
       ))

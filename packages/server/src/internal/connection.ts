@@ -180,8 +180,6 @@ const CLOSED = 2
 export abstract class Connection<A> {
   private items: Array<A | undefined> = []
   private head = 0
-  /** Messages of the last write that the socket did not take at once (the server holds them). */
-  protected overflow = 0
   /** Whether something was written since the previous heartbeat tick. */
   private written = false
   protected heartbeatDue = false
@@ -212,9 +210,13 @@ export abstract class Connection<A> {
   /** Ends the response without writing more (the policy `"disconnect"`). */
   protected abstract abort(): void
 
-  /** Messages waiting here or, past the socket's own buffer, in the server's. */
+  /**
+   * Messages waiting here. The socket holds at most one more write (a batch, itself at most
+   * `bufferSize` messages: a full buffer is written at once when the socket takes writes) until it
+   * drains; nothing is written to it meanwhile.
+   */
   get held(): number {
-    return this.items.length - this.head + this.overflow
+    return this.items.length - this.head
   }
 
   get buffered(): number {

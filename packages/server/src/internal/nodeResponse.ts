@@ -157,11 +157,8 @@ export class NodeConnection<A> extends connection.Connection<A> {
   /** Writes what is buffered (unless the socket is full), and ends when the connection is ending. */
   flush(): void {
     if (this.state === 2 || this.blocked) return
-    const { bytes, messages } = this.takeBatch()
-    if (bytes.length > 0 && !this.res.write(bytes)) {
-      this.blocked = true
-      this.overflow = messages
-    }
+    const { bytes } = this.takeBatch()
+    if (bytes.length > 0 && !this.res.write(bytes)) this.blocked = true
     if (this.encodeFailure !== undefined) {
       const cause = this.encodeFailure
       this.encodeFailure = undefined
@@ -177,7 +174,6 @@ export class NodeConnection<A> extends connection.Connection<A> {
 
   drained(): void {
     this.blocked = false
-    this.overflow = 0
     this.roomMade()
     if (this.buffered > 0 || this.heartbeatDue || this.state === 1) this.flush()
   }
