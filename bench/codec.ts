@@ -257,7 +257,7 @@ const runCase = async (spec: string) => {
   if (kind === "longline") {
     const input = reads(encoder.encode("data: " + "x".repeat(SIZE) + "\n\n"), 16 * 1024)
     const limits = { maxLineLength: 2 * SIZE, maxEventSize: 2 * SIZE }
-    return time((chunks) => countStream(fromReads(chunks).pipe(Sse.decodeWith(limits))), input, SIZE, budget)
+    return time((chunks) => countStream(fromReads(chunks).pipe(Sse.decode(limits))), input, SIZE, budget)
   }
   // memory: what stays reachable while decoding a stream generated on the fly (never held whole):
   // a full GC every 256 reads, the largest heap after it

@@ -24,14 +24,14 @@ const Tick = Schema.parseJson(Schema.Struct({ n: Schema.Number }))
 export const program = Effect.gen(function*() {
   const lines: Array<string> = []
   yield* Stream.fromIterable(reads).pipe(
-    Sse.decodeWith({ include: ["retry"] }),
+    Sse.decode({ include: ["retry"] }),
     Stream.map((m) => m._tag === "Retry" ? `retry ${m.millis} ms` : `${m.type} #${m.lastEventId}: ${JSON.stringify(m.data)}`),
     Stream.runForEach((line) => Effect.zipRight(Effect.sync(() => lines.push(line)), Console.log(line)))
   )
   const ticks = yield* Stream.fromIterable(reads).pipe(
     Sse.decode,
     Stream.filter((e) => e.type === "tick"),
-    Sse.decodeData(Tick),
+    Sse.decodeSchema(Tick),
     Stream.runCollect
   )
   yield* Console.log("typed ticks:", Array.from(ticks))

@@ -2,18 +2,26 @@
  * The demo's routes, ticker and fake language model, as a module: `demo.ts` serves it with the
  * defaults, and the browser tests (packages/e2e) serve the same app on a free port with faster
  * ticks, a shorter `retry:` or CORS for a second origin.
+ *
+ * Routes: `GET /` (the page), `GET /favicon.ico`, `GET /events` (the ticker's log, resumable),
+ * `POST /drop` (cuts every open `/events` connection, as a network failure would: the page's
+ * `EventSource` then reconnects by itself with `Last-Event-ID`), `POST /chat` (SSE) and
+ * `POST /chat.ndjson` (NDJSON).
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Sse } from "@streamwire/codec"
 import { EventLog, NdjsonResponse, SseResponse } from "@streamwire/server"
 import { type Duration, Effect, Schedule, Schema, type Scope, Stream } from "effect"
-import { page } from "./demo-page.js"
+import * as Http from "node:http"
+import type * as Net from "node:net"
+import { icon, page } from "./demo-page.js"
 
 export interface Options {
-  /** How often the ticker appends a `tick` (a `quote` every fifth tick). Default: 1 second. */
+  /** How often the ticker appends a `tick` (a `quote` every fifth tick). Default: 250 ms. */
   readonly tickEvery?: Duration.DurationInput | undefined
   /** Stop the ticker after this many ticks (default: never). */
   readonly maxTicks?: number | undefined
@@ -36,23 +44,33 @@ export interface Options {
   readonly corsVia?: "headers" | "middleware" | undefined
 }
 
-/** The ticker: a `tick` every `tickEvery` in the EventLog, a `quote` every fifth one. */
+/**
+ * The ticker: a `tick` every `tickEvery` in the EventLog, a `quote` every fifth one. Every event's
+ * data carries `src` (this ticker, random) and `seq` (1, 2, 3, ... over ticks and quotes), so a
+ * client can count gaps and duplicates itself, per ticker (several demo instances on one Redis log
+ * each run their own).
+ */
 export const ticker = (options: Options = {}) =>
   Effect.gen(function*() {
     const log = yield* EventLog.EventLog
+    const src = Math.random().toString(36).slice(2, 8)
     let n = 0
+    let seq = 0
     let price = 100
     const tick = Effect.gen(function*() {
       n++
-      const t = yield* log.append({ type: "tick", data: JSON.stringify({ n, at: new Date().toISOString() }) })
+      const t = yield* log.append({
+        type: "tick",
+        data: JSON.stringify({ n, at: new Date().toISOString(), src, seq: ++seq })
+      })
       options.onAppend?.(t)
       if (n % 5 === 0) {
         price = Math.round((price + (n % 7) - 3) * 100) / 100
-        const q = yield* log.append({ type: "quote", data: JSON.stringify({ symbol: "ACME", price }) })
+        const q = yield* log.append({ type: "quote", data: JSON.stringify({ symbol: "ACME", price, src, seq: ++seq }) })
         options.onAppend?.(q)
       }
     })
-    const every = Schedule.spaced(options.tickEvery ?? "1 second")
+    const every = Schedule.spaced(options.tickEvery ?? "250 millis")
     yield* Effect.repeat(
       tick,
       options.maxTicks === undefined
@@ -61,7 +79,10 @@ export const ticker = (options: Options = {}) =>
     )
   })
 
-const Prompt = Schema.Struct({ prompt: Schema.String.pipe(Schema.maxLength(2000)) })
+// one short message for any bad body (the server's 400 carries it), not a Schema tree
+const Prompt = Schema.Struct({ prompt: Schema.String.pipe(Schema.maxLength(2000)) }).annotations({
+  message: () => ({ message: "expected {\"prompt\": \"...\"}, a string of at most 2000 characters", override: true })
+})
 
 /** The fake language model: answers one token every `every`. */
 export const answer = (prompt: string, every: Duration.DurationInput = "60 millis"): Stream.Stream<string> => {
@@ -79,8 +100,35 @@ export const corsHeaders = (origin: string): Record<string, string> => ({
 })
 
 /**
- * The app: `/` (the page), `/events` (the log, resumable), `/chat` (POST, SSE) and
- * `/chat.ndjson` (POST, NDJSON); the ticker runs in the surrounding scope.
+ * The sockets of the open `/events` requests, and a way to cut them all. Only for a Node server
+ * (the request's source is a `node:http` `IncomingMessage`); elsewhere nothing is tracked.
+ */
+const eventConnections = () => {
+  const sockets = new Set<Net.Socket>()
+  return {
+    track: <A, E, R>(handler: Effect.Effect<A, E, R>) =>
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+        const source = request.source
+        if (source instanceof Http.IncomingMessage && !sockets.has(source.socket)) {
+          const socket = source.socket
+          sockets.add(socket)
+          socket.once("close", () => sockets.delete(socket))
+        }
+        return handler
+      }),
+    drop: Effect.sync(() => {
+      const n = sockets.size
+      for (const socket of sockets) socket.destroy()
+      sockets.clear()
+      return n
+    })
+  }
+}
+
+/**
+ * The app: `/` (the page), `/events` (the log, resumable), `/drop` (POST: cut the `/events`
+ * connections), `/chat` (POST, SSE) and `/chat.ndjson` (POST, NDJSON); the ticker runs in the
+ * surrounding scope.
  */
 export const make = (
   options: Options = {}
@@ -93,16 +141,30 @@ export const make = (
     const viaMiddleware = options.corsVia === "middleware"
     const cors = options.corsOrigin === undefined || viaMiddleware ? undefined : corsHeaders(options.corsOrigin)
     const tokenEvery = options.tokenEvery ?? "60 millis"
+    const connections = eventConnections()
     let router = HttpRouter.empty.pipe(
       HttpRouter.get("/", Effect.succeed(HttpServerResponse.html(page))),
       HttpRouter.get(
+        "/favicon.ico",
+        Effect.succeed(
+          HttpServerResponse.text(icon, {
+            contentType: "image/svg+xml",
+            headers: { "cache-control": "public, max-age=86400" }
+          })
+        )
+      ),
+      HttpRouter.get(
         "/events",
-        SseResponse.fromEventLog(log, {
+        connections.track(SseResponse.fromEventLog(log, {
           retry: options.retry ?? "2 seconds",
           heartbeat: "15 seconds",
           initial: "retained",
           headers: cors
-        })
+        }))
+      ),
+      HttpRouter.post(
+        "/drop",
+        Effect.map(connections.drop, (dropped) => HttpServerResponse.unsafeJson({ dropped }))
       ),
       HttpRouter.post(
         "/chat",

@@ -38,7 +38,7 @@ const ServerLive = router.pipe(
 export const program = Effect.gen(function*() {
   const { address } = yield* HttpServer.HttpServer
   const port = address._tag === "TcpAddress" ? address.port : 0
-  const ticks = yield* SseClient.data(`http://127.0.0.1:${port}/ticks`, Tick).pipe(
+  const ticks = yield* SseClient.schema(`http://127.0.0.1:${port}/ticks`, Tick).pipe(
     Stream.take(5),
     Stream.runCollect
   )

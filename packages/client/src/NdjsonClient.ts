@@ -100,17 +100,17 @@ export const values = (
  *
  * const Row = Schema.Struct({ id: Schema.Number, name: Schema.String })
  *
- * NdjsonClient.decode("http://127.0.0.1:8080/rows", Row)    // Stream<{ id: number; name: string }>
+ * NdjsonClient.schema("http://127.0.0.1:8080/rows", Row)    // Stream<{ id: number; name: string }>
  * HttpClientRequest.post("http://127.0.0.1:8080/search").pipe(
  *   HttpClientRequest.bodyUnsafeJson({ q: "effect" }),
- *   NdjsonClient.decode(Row, { maxLineLength: 64 * 1024 })
+ *   NdjsonClient.schema(Row, { maxLineLength: 64 * 1024 })
  * )
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const decode: {
+export const schema: {
   <A, I>(
     schema: Schema.Schema<A, I, never>,
     options?: Options

@@ -79,9 +79,9 @@ export interface Options<R = never> {
   readonly connectTimeout?: Duration.DurationInput | false | undefined
   /** Redirects to follow (default 10; `0` turns following off where the HttpClient allows it). */
   readonly maxRedirects?: number | undefined
-  /** Longest line accepted (default 1 MiB); passed to `Sse.decodeWith`. */
+  /** Longest line accepted (default 1 MiB); passed to `Sse.decode`. */
   readonly maxLineLength?: number | undefined
-  /** Largest event data accepted (default 8 MiB); passed to `Sse.decodeWith`. */
+  /** Largest event data accepted (default 8 MiB); passed to `Sse.decode`. */
   readonly maxEventSize?: number | undefined
 }
 
@@ -372,14 +372,14 @@ export const events = <R = never>(
  *
  * const Tick = Schema.parseJson(Schema.Struct({ n: Schema.Number }))
  *
- * SseClient.data("http://127.0.0.1:8080/events", Tick)       // Stream<{ readonly n: number }>
- * SseClient.data(Tick)("http://127.0.0.1:8080/events")       // the same, data-last
+ * SseClient.schema("http://127.0.0.1:8080/events", Tick)       // Stream<{ readonly n: number }>
+ * SseClient.schema(Tick)("http://127.0.0.1:8080/events")       // the same, data-last
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const data: {
+export const schema: {
   <A, I extends string, R = never>(
     schema: Schema.Schema<A, I, never>,
     options?: Options<R>
@@ -394,7 +394,7 @@ export const data: {
 } = dual(
   (args) => isRequestInput(args[0]),
   <A, R>(request: RequestInput, schema: Schema.Schema<A, string, never>, options?: Options<R>) =>
-    Sse.decodeData(events(request, options), schema)
+    Sse.decodeSchema(events(request, options), schema)
 )
 
 /**
@@ -411,7 +411,7 @@ export const data: {
  *   token: Schema.parseJson(Schema.Struct({ text: Schema.String })),
  *   done: Schema.parseJson(Schema.Struct({ tokens: Schema.Number }))
  * }
- * const answer = SseClient.typed("http://127.0.0.1:8080/chat", schemas).pipe(
+ * const answer = SseClient.schemas("http://127.0.0.1:8080/chat", schemas).pipe(
  *   Stream.takeUntil((e) => e.type === "done")
  * )
  * ```
@@ -419,20 +419,20 @@ export const data: {
  * @since 0.1.0
  * @category constructors
  */
-export const typed: {
+export const schemas: {
   <S extends Sse.EventSchemas, R = never>(
     schemas: S,
-    options?: Options<R> & Sse.DecodeEventsOptions
+    options?: Options<R> & Sse.DecodeSchemasOptions
   ): (
     request: RequestInput
   ) => Stream.Stream<Sse.EventsOf<S>, SseClientError | Sse.InvalidEventData, HttpClient.HttpClient | R>
   <S extends Sse.EventSchemas, R = never>(
     request: RequestInput,
     schemas: S,
-    options?: Options<R> & Sse.DecodeEventsOptions
+    options?: Options<R> & Sse.DecodeSchemasOptions
   ): Stream.Stream<Sse.EventsOf<S>, SseClientError | Sse.InvalidEventData, HttpClient.HttpClient | R>
 } = dual(
   (args) => isRequestInput(args[0]),
-  <R>(request: RequestInput, schemas: Sse.EventSchemas, options?: Options<R> & Sse.DecodeEventsOptions) =>
-    Sse.decodeEvents(events(request, options), schemas, { onUnknownType: options?.onUnknownType })
+  <R>(request: RequestInput, schemas: Sse.EventSchemas, options?: Options<R> & Sse.DecodeSchemasOptions) =>
+    Sse.decodeSchemas(events(request, options), schemas, { onUnknownType: options?.onUnknownType })
 )

@@ -23,7 +23,7 @@ describe.each(clients)("NdjsonClient with %s", (_, layer) => {
         res.write("{\"id\":1,\"name\":\"a\"}\n{\"id\":2,")
         setTimeout(() => res.end("\"name\":\"b\"}\r\n\n{\"id\":3,\"name\":\"c\"}"), 10)
       })
-      const rows = yield* collect(NdjsonClient.decode(server.url, Row))
+      const rows = yield* collect(NdjsonClient.schema(server.url, Row))
       expect(rows).toEqual([{ id: 1, name: "a" }, { id: 2, name: "b" }, { id: 3, name: "c" }])
       expect(server.requests[0]!.headers["accept"]).toBe("application/x-ndjson")
       const values = yield* collect(NdjsonClient.values(server.url))
@@ -39,7 +39,7 @@ describe.each(clients)("NdjsonClient with %s", (_, layer) => {
       const rows = yield* collect(
         HttpClientRequest.post(server.url).pipe(
           HttpClientRequest.bodyUnsafeJson({ q: "x" }),
-          NdjsonClient.decode(Row)
+          NdjsonClient.schema(Row)
         )
       )
       expect(rows).toEqual([{ id: 1, name: "POST" }])
@@ -54,7 +54,7 @@ describe.each(clients)("NdjsonClient with %s", (_, layer) => {
       })
       const seen: Array<unknown> = []
       const error = yield* Effect.flip(
-        NdjsonClient.decode(server.url, Row).pipe(
+        NdjsonClient.schema(server.url, Row).pipe(
           Stream.runForEach((row) => Effect.sync(() => seen.push(row))),
           Effect.timeout("5 seconds")
         )
@@ -64,7 +64,7 @@ describe.each(clients)("NdjsonClient with %s", (_, layer) => {
 
       const reported: Array<number> = []
       const rows = yield* collect(
-        NdjsonClient.decode(server.url, Row, {
+        NdjsonClient.schema(server.url, Row, {
           onBadLine: (e: CodecError.InvalidLine) => Effect.sync(() => reported.push(e.line))
         })
       )
@@ -90,7 +90,7 @@ describe.each(clients)("NdjsonClient with %s", (_, layer) => {
       })
       const seen: Array<unknown> = []
       const error = yield* Effect.flip(
-        NdjsonClient.decode(server.url, Row).pipe(
+        NdjsonClient.schema(server.url, Row).pipe(
           Stream.runForEach((row) => Effect.sync(() => seen.push(row))),
           Effect.timeout("5 seconds")
         )
@@ -106,7 +106,7 @@ describe.each(clients)("NdjsonClient with %s", (_, layer) => {
         res.writeHead(200, ndjsonHead)
         res.write("{\"id\":1,\"name\":\"a\"}\n")
       })
-      const error = yield* Effect.flip(collect(NdjsonClient.decode(server.url, Row, { idleTimeout: "100 millis" })))
+      const error = yield* Effect.flip(collect(NdjsonClient.schema(server.url, Row, { idleTimeout: "100 millis" })))
       expect(error._tag).toBe("ConnectionLost")
       if (error._tag === "ConnectionLost") expect(error.cause._tag).toBe("IdleTimeout")
       yield* Deferred.await(server.requests[0]!.closed).pipe(Effect.timeout("3 seconds"))
@@ -130,7 +130,7 @@ describe.each(clients)("NdjsonClient with %s", (_, layer) => {
         const timer = setInterval(() => res.write("{\"id\":1,\"name\":\"a\"}\n"), 10)
         res.on("close", () => clearInterval(timer))
       })
-      const rows = yield* collect(NdjsonClient.decode(server.url, Row).pipe(Stream.take(3)))
+      const rows = yield* collect(NdjsonClient.schema(server.url, Row).pipe(Stream.take(3)))
       expect(rows).toHaveLength(3)
       yield* Deferred.await(server.requests[0]!.closed).pipe(Effect.timeout("3 seconds"))
     }))

@@ -377,7 +377,7 @@ describe.each(clients)("SseClient with %s", (_, layer) => {
       })
       const Token = Schema.parseJson(Schema.Struct({ text: Schema.String }))
       const Done = Schema.parseJson(Schema.Struct({ tokens: Schema.Number }))
-      const typed = yield* collect(SseClient.typed(server.url, { token: Token, done: Done }, { reconnect: false }))
+      const typed = yield* collect(SseClient.schemas(server.url, { token: Token, done: Done }, { reconnect: false }))
       expect(typed).toEqual([
         { type: "token", data: { text: "Hel" }, lastEventId: "" },
         { type: "token", data: { text: "lo" }, lastEventId: "" },
@@ -386,14 +386,14 @@ describe.each(clients)("SseClient with %s", (_, layer) => {
       const tokens = yield* collect(
         SseClient.events(server.url, { reconnect: false }).pipe(
           Stream.filter((e) => e.type === "token"),
-          Sse.decodeData(Token)
+          Sse.decodeSchema(Token)
         )
       )
       expect(tokens).toEqual([{ text: "Hel" }, { text: "lo" }])
-      const bad = yield* Effect.either(collect(SseClient.data(server.url, Token, { reconnect: false })))
+      const bad = yield* Effect.either(collect(SseClient.schema(server.url, Token, { reconnect: false })))
       expect(Either.isLeft(bad) && bad.left._tag).toBe("InvalidEventData")
       const dataLast = yield* collect(
-        HttpClientRequest.get(server.url).pipe(SseClient.data(Schema.String, { reconnect: false }), Stream.take(1))
+        HttpClientRequest.get(server.url).pipe(SseClient.schema(Schema.String, { reconnect: false }), Stream.take(1))
       )
       expect(dataLast).toEqual(["{\"text\":\"Hel\"}"])
     }))
@@ -409,7 +409,7 @@ describe.each(clients)("SseClient with %s", (_, layer) => {
           : Stream.fromIterable<Sse.SseMessage>([Sse.retry(1), ...log.slice(from, from + 3)])
       })
       const Tick = Schema.parseJson(Schema.Struct({ n: Schema.Number }))
-      const out = yield* collect(SseClient.data(url, Tick).pipe(Stream.take(10)))
+      const out = yield* collect(SseClient.schema(url, Tick).pipe(Stream.take(10)))
       expect(out.map((t) => t.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     }))
 })

@@ -15,7 +15,7 @@ import * as Data from "effect/Data"
  * import { Utf8 } from "@streamwire/codec"
  * import { Stream } from "effect"
  *
- * Stream.make(new Uint8Array([0x61, 0xff])).pipe(Utf8.decodeWith({ onMalformed: "fail" }))
+ * Stream.make(new Uint8Array([0x61, 0xff])).pipe(Utf8.decode({ onMalformed: "fail" }))
  * // fails with MalformedUtf8 { offset: 1 }
  * ```
  *
@@ -72,7 +72,7 @@ export class LineTooLong extends Data.TaggedError("LineTooLong")<{
  * ```ts
  * import { Sse } from "@streamwire/codec"
  *
- * // Sse.decodeWith({ maxEventSize: 1024 }) fails with EventTooLarge once an event's data exceeds 1 KiB
+ * // Sse.decode({ maxEventSize: 1024 }) fails with EventTooLarge once an event's data exceeds 1 KiB
  * ```
  *
  * @since 0.1.0
@@ -115,15 +115,15 @@ export class InvalidField extends Data.TaggedError("InvalidField")<{
 }
 
 /**
- * An SSE event's data could not be decoded with the Schema given to `Sse.decodeData` or
- * `Sse.decodeEvents`.
+ * An SSE event's data could not be decoded with the Schema given to `Sse.decodeSchema` or
+ * `Sse.decodeSchemas`.
  *
  * @example
  * ```ts
  * import { Sse } from "@streamwire/codec"
  * import { Schema } from "effect"
  *
- * // events.pipe(Sse.decodeData(Schema.parseJson(Schema.Struct({ n: Schema.Number }))))
+ * // events.pipe(Sse.decodeSchema(Schema.parseJson(Schema.Struct({ n: Schema.Number }))))
  * // fails with InvalidEventData { type: "message", lastEventId: "7", ... } on `data: {"n":"x"}`
  * ```
  *

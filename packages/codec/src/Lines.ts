@@ -5,8 +5,9 @@
  */
 import type * as Stream from "effect/Stream"
 import type { LineTooLong } from "./CodecError.js"
-import { LineScanner } from "./internal/lines.js"
-import { transduce } from "./internal/transduce.js"
+import { dual } from "effect/Function"
+import * as internal from "./internal/lines.js"
+import { isStreamArg, transduce } from "./internal/transduce.js"
 
 export {
   /** @since 0.1.0 */
@@ -44,38 +45,19 @@ export const defaultMaxLineLength = 1024 * 1024
  * import { Lines } from "@streamwire/codec"
  * import { Stream } from "effect"
  *
- * Stream.make("a\r", "\nb\rc\n", "tail").pipe(Lines.split()) // "a", "b", "c", "tail"
+ * Stream.make("a\r", "\nb\rc\n", "tail").pipe(Lines.split) // "a", "b", "c", "tail"
  * Stream.make("a\nb").pipe(Lines.split({ trailing: "drop" })) // "a"
  * ```
  *
  * @since 0.1.0
  * @category splitting
  */
-export const split = (options?: SplitOptions) =>
-<E, R>(self: Stream.Stream<string, E, R>): Stream.Stream<string, E | LineTooLong, R> =>
-  transduce<string, string, LineTooLong>(() => {
-    const scanner = new LineScanner(options?.maxLineLength ?? defaultMaxLineLength)
-    const keepTrailing = options?.trailing !== "drop"
-    let out: Array<string> = []
-    const sink = {
-      line(text: string, start: number, end: number) {
-        out.push(start === 0 && end === text.length ? text : text.slice(start, end))
-        return undefined
-      }
-    }
-    return {
-      push(input, into) {
-        out = into
-        for (let i = 0; i < input.length; i++) {
-          const error = scanner.push(input[i]!, sink)
-          if (error !== undefined) return error
-        }
-        return undefined
-      },
-      end(into) {
-        const rest = scanner.takeRest()
-        if (rest !== undefined && keepTrailing) into.push(rest)
-        return undefined
-      }
-    }
-  })(self)
+export const split: <const A extends Stream.Stream<string, any, any> | SplitOptions | undefined = undefined>(
+  selfOrOptions?: A,
+  options?: SplitOptions
+) => [A] extends [Stream.Stream<string, infer E, infer R>] ? Stream.Stream<string, E | LineTooLong, R>
+  : <E, R>(self: Stream.Stream<string, E, R>) => Stream.Stream<string, E | LineTooLong, R> = dual(
+    isStreamArg,
+    (self: Stream.Stream<string, unknown, unknown>, options?: SplitOptions) =>
+      transduce(() => internal.splitter(options?.maxLineLength ?? defaultMaxLineLength, options?.trailing !== "drop"))(self)
+  )

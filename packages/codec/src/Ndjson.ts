@@ -70,38 +70,46 @@ const config = <A>(options: DecodeOptions | undefined, validate?: (u: unknown) =
  * import { Lines, Ndjson } from "@streamwire/codec"
  * import { Stream } from "effect"
  *
- * Stream.make('{"a":1}\n\n[2]\n').pipe(Lines.split(), Ndjson.parse()) // { a: 1 }, [2]
+ * Stream.make('{"a":1}\n\n[2]\n').pipe(Lines.split, Ndjson.parse) // { a: 1 }, [2]
  * ```
  *
  * @since 0.1.0
  * @category decoding
  */
-export const parse = (options?: DecodeOptions) =>
-<E, R>(self: Stream.Stream<string, E, R>): Stream.Stream<unknown, E | InvalidLine, R> =>
-  transduce(() => new internal.LineMachine<unknown>(config(options)))(self)
+export const parse: <const A extends Stream.Stream<string, any, any> | DecodeOptions | undefined>(
+  selfOrOptions?: A,
+  options?: DecodeOptions
+) => [A] extends [Stream.Stream<string, infer E, infer R>] ? Stream.Stream<unknown, E | InvalidLine, R>
+  : <E, R>(self: Stream.Stream<string, E, R>) => Stream.Stream<unknown, E | InvalidLine, R> = dual(
+    isStreamArg,
+    (self: Stream.Stream<string, unknown, unknown>, options?: DecodeOptions) =>
+      transduce(() => new internal.LineMachine<unknown>(config(options)))(self)
+  )
 
 /**
  * Text → values (splits lines itself). The text is taken as it is: the BOM is stripped by UTF-8
- * decoding (`Utf8.decode`, `TextDecoder`), so `Utf8.decode` then `Ndjson.decodeText()` is `Ndjson.decode`.
+ * decoding (`Utf8.decode`, `TextDecoder`), so `Utf8.decode` then `Ndjson.decodeText` is `Ndjson.decode`.
  *
  * @example
  * ```ts
  * import { Ndjson } from "@streamwire/codec"
  * import { Stream } from "effect"
  *
- * Stream.make('{"a":', '1}\r\n{"a":2}').pipe(Ndjson.decodeText()) // { a: 1 }, { a: 2 }
+ * Stream.make('{"a":', '1}\r\n{"a":2}').pipe(Ndjson.decodeText) // { a: 1 }, { a: 2 }
  * ```
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodeText = (options?: DecodeOptions) =>
-<E, R>(self: Stream.Stream<string, E, R>): Stream.Stream<unknown, E | DecodeError, R> =>
-  transduce(() => new internal.TextMachine<unknown>(config(options)))(self) as Stream.Stream<
-    unknown,
-    E | DecodeError,
-    R
-  >
+export const decodeText: <const A extends Stream.Stream<string, any, any> | DecodeOptions | undefined>(
+  selfOrOptions?: A,
+  options?: DecodeOptions
+) => [A] extends [Stream.Stream<string, infer E, infer R>] ? Stream.Stream<unknown, E | DecodeError, R>
+  : <E, R>(self: Stream.Stream<string, E, R>) => Stream.Stream<unknown, E | DecodeError, R> = dual(
+    isStreamArg,
+    (self: Stream.Stream<string, unknown, unknown>, options?: DecodeOptions) =>
+      transduce(() => new internal.TextMachine<unknown>(config(options)))(self)
+  )
 
 /**
  * Bytes → values in one pass per read: UTF-8 (one BOM stripped, invalid bytes as U+FFFD), lines
@@ -110,44 +118,30 @@ export const decodeText = (options?: DecodeOptions) =>
  * @example
  * ```ts
  * import { Ndjson } from "@streamwire/codec"
- * import { Stream } from "effect"
+ * import { Effect, Stream } from "effect"
  *
  * const bytes = new TextEncoder().encode('{"id":1}\n{"id":2}\n')
  * Stream.make(bytes).pipe(Ndjson.decode) // Stream<unknown>: { id: 1 }, { id: 2 }
- * ```
  *
- * @since 0.1.0
- * @category decoding
- */
-export const decode = <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<unknown, E | DecodeError, R> =>
-  decodeWith(self, {})
-
-/**
- * {@link decode} with options: `maxLineLength` and the `onBadLine` policy.
- *
- * @example
- * ```ts
- * import { Ndjson } from "@streamwire/codec"
- * import { Effect, Stream } from "effect"
- *
- * const bytes = new TextEncoder().encode('{"id":1}\nnot json\n{"id":2}\n')
- * Stream.make(bytes).pipe(
- *   Ndjson.decodeWith({ onBadLine: (bad) => Effect.logWarning(`skipped line ${bad.line}`) })
+ * // options: `maxLineLength` and the `onBadLine` policy
+ * const mixed = new TextEncoder().encode('{"id":1}\nnot json\n{"id":2}\n')
+ * Stream.make(mixed).pipe(
+ *   Ndjson.decode({ onBadLine: (bad) => Effect.logWarning(`skipped line ${bad.line}`) })
  * ) // { id: 1 }, { id: 2 }
  * ```
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodeWith: {
-  (options: DecodeOptions): <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<unknown, E | DecodeError, R>
-  <E, R>(self: Stream.Stream<Uint8Array, E, R>, options: DecodeOptions): Stream.Stream<unknown, E | DecodeError, R>
-} = dual(2, <E, R>(self: Stream.Stream<Uint8Array, E, R>, options: DecodeOptions) =>
-  transduce(() => new internal.ByteMachine<unknown>(config(options)))(self) as Stream.Stream<
-    unknown,
-    E | DecodeError,
-    R
-  >)
+export const decode: <const A extends Stream.Stream<Uint8Array, any, any> | DecodeOptions | undefined>(
+  selfOrOptions?: A,
+  options?: DecodeOptions
+) => [A] extends [Stream.Stream<Uint8Array, infer E, infer R>] ? Stream.Stream<unknown, E | DecodeError, R>
+  : <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<unknown, E | DecodeError, R> = dual(
+    isStreamArg,
+    (self: Stream.Stream<Uint8Array, unknown, unknown>, options?: DecodeOptions) =>
+      transduce(() => new internal.ByteMachine<unknown>(config(options)))(self)
+  )
 
 /**
  * Bytes → values of a Schema. A value the Schema refuses is a bad line (`reason: "schema"`) with

@@ -12,8 +12,9 @@ import { dual } from "effect/Function"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { EventTooLarge, LineTooLong } from "./CodecError.js"
-import { excerptOf, InvalidEventData, InvalidField } from "./CodecError.js"
+import type { InvalidEventData, InvalidField } from "./CodecError.js"
 import * as internal from "./internal/sse.js"
+import * as sseSchema from "./internal/sseSchema.js"
 import { isStreamArg, transduce } from "./internal/transduce.js"
 
 export {
@@ -267,6 +268,23 @@ export interface ParseOptions<I extends Include = never> {
 }
 
 /**
+ * The `include` of some options: what `Sse.decode(options)` and the other decoders add to their
+ * output (`never` for no options).
+ *
+ * @example
+ * ```ts
+ * import type { Sse } from "@streamwire/codec"
+ *
+ * type I = Sse.IncludeOf<{ readonly include: readonly ["retry"] }> // "retry"
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export type IncludeOf<O> = O extends { readonly include?: ReadonlyArray<infer I> | undefined } ? I extends Include ? I : never
+  : never
+
+/**
  * The errors of the text and byte decoders.
  *
  * @since 0.1.0
@@ -280,6 +298,9 @@ export type DecodeError = EventTooLarge | LineTooLong
  * unterminated last line is not interpreted (the spec's rule; it only matters for surfaced
  * `retry`/`comment`, since an event is dispatched by an empty line anyway).
  *
+ * Like every codec transformer, it takes its options in any of the `pipe` shapes:
+ * `Sse.parse`, `Sse.parse()`, `Sse.parse(options)`, or data-first `Sse.parse(lines, options)`.
+ *
  * @example
  * ```ts
  * import { Lines, Sse, Utf8 } from "@streamwire/codec"
@@ -288,21 +309,31 @@ export type DecodeError = EventTooLarge | LineTooLong
  * const events = Stream.make(new TextEncoder().encode("data: hi\n\n")).pipe(
  *   Utf8.decode,
  *   Lines.split({ trailing: "drop" }),
- *   Sse.parse()
+ *   Sse.parse
  * ) // Stream<SseEvent>
  * ```
  *
  * @since 0.1.0
  * @category decoding
  */
-export const parse = <const I extends Include = never>(options?: ParseOptions<I>) =>
-<E, R>(self: Stream.Stream<string, E, R>): Stream.Stream<SseEvent | Included<I>, E | EventTooLarge, R> =>
-  transduce(() => new internal.LineParser(internal.config(options)))(self) as any
+export const parse: <
+  const A extends Stream.Stream<string, any, any> | ParseOptions<Include> | undefined = undefined,
+  const I extends Include = never
+>(
+  selfOrOptions?: A,
+  options?: ParseOptions<I>
+) => [A] extends [Stream.Stream<string, infer E, infer R>] ? Stream.Stream<SseEvent | Included<I>, E | EventTooLarge, R>
+  : <E, R>(self: Stream.Stream<string, E, R>) => Stream.Stream<SseEvent | Included<IncludeOf<A>>, E | EventTooLarge, R> = dual(
+  isStreamArg,
+  (self: Stream.Stream<string, unknown, unknown>, options?: ParseOptions<Include>) =>
+    transduce(() => new internal.LineParser(internal.config(options)))(self)
+)
 
 /**
  * Text → events, for text that is already decoded (a fetch text stream, `Utf8.decode`). The text is
  * taken as it is: removing the BOM belongs to UTF-8 decoding (`Utf8.decode` does it, and so does
- * `TextDecoder`), so `Utf8.decode` then `Sse.decodeText` is exactly `Sse.decode`.
+ * `TextDecoder`), so `Utf8.decode` then `Sse.decodeText` is exactly `Sse.decode`. Options as for
+ * {@link decode}.
  *
  * @example
  * ```ts
@@ -310,43 +341,33 @@ export const parse = <const I extends Include = never>(options?: ParseOptions<I>
  * import { Stream } from "effect"
  *
  * Stream.make("data: a\n", "\ndata: b\n\n").pipe(Sse.decodeText) // two events
+ * Stream.make("retry: 10\n: hi\n").pipe(Sse.decodeText({ include: ["retry", "comment"] }))
+ * // Stream<SseEvent | Retry | Comment>
  * ```
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodeText = <E, R>(self: Stream.Stream<string, E, R>): Stream.Stream<SseEvent, E | DecodeError, R> =>
-  transduce(() => new internal.TextDecoderMachine(internal.config(undefined)))(self) as any
-
-/**
- * {@link decodeText} with options: limits, and `include` to surface `Retry`, `Comment` and
- * `LastEventId` messages.
- *
- * @example
- * ```ts
- * import { Sse } from "@streamwire/codec"
- * import { Stream } from "effect"
- *
- * Stream.make("retry: 10\n: hi\n").pipe(Sse.decodeTextWith({ include: ["retry", "comment"] }))
- * ```
- *
- * @since 0.1.0
- * @category decoding
- */
-export const decodeTextWith: {
-  <const I extends Include = never>(
-    options: ParseOptions<I>
-  ): <E, R>(self: Stream.Stream<string, E, R>) => Stream.Stream<SseEvent | Included<I>, E | DecodeError, R>
-  <E, R, const I extends Include = never>(
-    self: Stream.Stream<string, E, R>,
-    options: ParseOptions<I>
-  ): Stream.Stream<SseEvent | Included<I>, E | DecodeError, R>
-} = dual(2, (self: Stream.Stream<string, unknown, unknown>, options: ParseOptions<any>) =>
-  transduce(() => new internal.TextDecoderMachine(internal.config(options)))(self))
+export const decodeText: <
+  const A extends Stream.Stream<string, any, any> | ParseOptions<Include> | undefined = undefined,
+  const I extends Include = never
+>(
+  selfOrOptions?: A,
+  options?: ParseOptions<I>
+) => [A] extends [Stream.Stream<string, infer E, infer R>] ? Stream.Stream<SseEvent | Included<I>, E | DecodeError, R>
+  : <E, R>(self: Stream.Stream<string, E, R>) => Stream.Stream<SseEvent | Included<IncludeOf<A>>, E | DecodeError, R> = dual(
+  isStreamArg,
+  (self: Stream.Stream<string, unknown, unknown>, options?: ParseOptions<Include>) =>
+    transduce(() => new internal.TextDecoderMachine(internal.config(options)))(self)
+)
 
 /**
  * Bytes → events in one pass over each read: UTF-8 (one BOM stripped, invalid bytes as U+FFFD),
  * line splitting and the WHATWG field rules fused. The fast path; use it on HTTP bodies.
+ *
+ * Options: limits (`maxLineLength`, `maxEventSize`), and `include` to surface `Retry`, `Comment`
+ * and `LastEventId` messages besides events. `Sse.decode`, `Sse.decode()`, `Sse.decode(options)`
+ * and data-first `Sse.decode(body, options)` are the same transformer.
  *
  * @example
  * ```ts
@@ -357,41 +378,26 @@ export const decodeTextWith: {
  * const program = Stream.make(bytes).pipe(Sse.decode, Stream.runCollect)
  * // [{ _tag: "SseEvent", type: "tick", data: "42", lastEventId: "1" }]
  *
- * ```
- *
- * @since 0.1.0
- * @category decoding
- */
-export const decode = <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<SseEvent, E | DecodeError, R> =>
-  transduce(() => new internal.ByteDecoderMachine(internal.config(undefined)))(self) as any
-
-/**
- * {@link decode} with options: limits (`maxLineLength`, `maxEventSize`), and `include` to surface
- * `Retry`, `Comment` and `LastEventId` messages besides events.
- *
- * @example
- * ```ts
- * import { Sse } from "@streamwire/codec"
- * import { Stream } from "effect"
- *
  * const body = Stream.make(new TextEncoder().encode("retry: 500\n: ping\ndata: x\n\n"))
- * body.pipe(Sse.decodeWith({ include: ["retry", "comment"], maxEventSize: 64 * 1024 }))
+ * body.pipe(Sse.decode({ include: ["retry", "comment"], maxEventSize: 64 * 1024 }))
  * // Stream<SseEvent | Retry | Comment>
  * ```
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodeWith: {
-  <const I extends Include = never>(
-    options: ParseOptions<I>
-  ): <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<SseEvent | Included<I>, E | DecodeError, R>
-  <E, R, const I extends Include = never>(
-    self: Stream.Stream<Uint8Array, E, R>,
-    options: ParseOptions<I>
-  ): Stream.Stream<SseEvent | Included<I>, E | DecodeError, R>
-} = dual(2, (self: Stream.Stream<Uint8Array, unknown, unknown>, options: ParseOptions<any>) =>
-  transduce(() => new internal.ByteDecoderMachine(internal.config(options)))(self))
+export const decode: <
+  const A extends Stream.Stream<Uint8Array, any, any> | ParseOptions<Include> | undefined = undefined,
+  const I extends Include = never
+>(
+  selfOrOptions?: A,
+  options?: ParseOptions<I>
+) => [A] extends [Stream.Stream<Uint8Array, infer E, infer R>] ? Stream.Stream<SseEvent | Included<I>, E | DecodeError, R>
+  : <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<SseEvent | Included<IncludeOf<A>>, E | DecodeError, R> = dual(
+  isStreamArg,
+  (self: Stream.Stream<Uint8Array, unknown, unknown>, options?: ParseOptions<Include>) =>
+    transduce(() => new internal.ByteDecoderMachine(internal.config(options)))(self)
+)
 
 // ---------------------------------------------------------------------------------------------
 // encoding
@@ -450,25 +456,23 @@ export const encode = <E, R>(self: Stream.Stream<SseMessage, E, R>): Stream.Stre
  * @since 0.1.0
  * @category encoding
  */
-export const renderMessage = (message: SseMessage): Either.Either<string, InvalidField> => {
-  const r = new internal.Renderer().render(message)
-  return typeof r === "string" ? Either.right(r) : Either.left(r)
-}
+export const renderMessage = (message: SseMessage): Either.Either<string, InvalidField> => renderer().render(message)
 
 /**
  * The encoder's rules for one stream, one message at a time — the building block for a server
  * that writes its own batches: `render` gives the text of a message (an `id:` line only when the
  * event's `lastEventId` differs from the stream's), or the `InvalidField` that keeps it from being
- * written. `lastEventId` is the id the client holds after what was rendered; set it after writing
- * bytes rendered elsewhere (e.g. shared by several connections).
+ * written. `lastEventId` is the id the client holds after what was rendered. Bytes written
+ * elsewhere that set the id (e.g. shared by several connections) are accounted for by rendering a
+ * `LastEventId` message and dropping its text.
  *
  * @example
  * ```ts
  * import { Sse } from "@streamwire/codec"
  *
  * const r = Sse.renderer()
- * r.render(Sse.unsafeEvent({ data: "a", id: "1" })) // "id: 1\ndata: a\n\n"
- * r.render(Sse.unsafeEvent({ data: "b", id: "1" })) // "data: b\n\n"
+ * r.render(Sse.unsafeEvent({ data: "a", id: "1" })) // Either.right("id: 1\ndata: a\n\n")
+ * r.render(Sse.unsafeEvent({ data: "b", id: "1" })) // Either.right("data: b\n\n")
  * r.lastEventId // "1"
  * ```
  *
@@ -476,8 +480,8 @@ export const renderMessage = (message: SseMessage): Either.Either<string, Invali
  * @category encoding
  */
 export interface Renderer {
-  render(message: SseMessage): string | InvalidField
-  lastEventId: string
+  render(message: SseMessage): Either.Either<string, InvalidField>
+  readonly lastEventId: string
 }
 
 /**
@@ -487,13 +491,24 @@ export interface Renderer {
  * ```ts
  * import { Sse } from "@streamwire/codec"
  *
- * const text = Sse.renderer().render(Sse.retry("1 second")) // "retry: 1000\n"
+ * const text = Sse.renderer().render(Sse.retry("1 second")) // Either.right("retry: 1000\n")
  * ```
  *
  * @since 0.1.0
  * @category encoding
  */
-export const renderer = (): Renderer => new internal.Renderer()
+export const renderer = (): Renderer => {
+  const r = new internal.Renderer()
+  return {
+    render: (message) => {
+      const text = r.render(message)
+      return typeof text === "string" ? Either.right(text) : Either.left(text)
+    },
+    get lastEventId() {
+      return r.lastEventId
+    }
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // typed payloads
@@ -510,26 +525,6 @@ export interface TypedEvent<T extends string, A> {
   readonly lastEventId: string
 }
 
-const decodeChunk = <A, B, X>(
-  f: (a: A) => Either.Either<B, X> | undefined
-) =>
-<E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<B, E | X, R> =>
-  transduce<A, B, X>(() => ({
-    push(input, out) {
-      for (let i = 0; i < input.length; i++) {
-        const r = f(input[i]!)
-        if (r === undefined) continue
-        if (Either.isLeft(r)) return r.left
-        out.push(r.right)
-      }
-      return undefined
-    },
-    end: () => undefined
-  }))(self)
-
-const invalidData = (e: SseEvent, cause: unknown) =>
-  new InvalidEventData({ type: e.type, lastEventId: e.lastEventId, excerpt: excerptOf(e.data), cause })
-
 /**
  * Decodes each event's data with a Schema from string (use `Schema.parseJson(...)` for JSON
  * payloads). A failure ends the stream with `InvalidEventData`, naming the event type and id.
@@ -540,14 +535,14 @@ const invalidData = (e: SseEvent, cause: unknown) =>
  * import { Schema, Stream } from "effect"
  *
  * const Tick = Schema.parseJson(Schema.Struct({ n: Schema.Number }))
- * Stream.make(new TextEncoder().encode('data: {"n":1}\n\n')).pipe(Sse.decode, Sse.decodeData(Tick))
+ * Stream.make(new TextEncoder().encode('data: {"n":1}\n\n')).pipe(Sse.decode, Sse.decodeSchema(Tick))
  * // Stream<{ readonly n: number }>
  * ```
  *
  * @since 0.1.0
  * @category schema
  */
-export const decodeData: {
+export const decodeSchema: {
   <A, I extends string>(
     schema: Schema.Schema<A, I, never>
   ): <E, R>(self: Stream.Stream<SseEvent, E, R>) => Stream.Stream<A, E | InvalidEventData, R>
@@ -555,10 +550,7 @@ export const decodeData: {
     self: Stream.Stream<SseEvent, E, R>,
     schema: Schema.Schema<A, I, never>
   ): Stream.Stream<A, E | InvalidEventData, R>
-} = dual(2, <E, R, A>(self: Stream.Stream<SseEvent, E, R>, schema: Schema.Schema<A, string, never>) => {
-  const decode = Schema.decodeEither(schema)
-  return decodeChunk((e: SseEvent) => Either.mapLeft(decode(e.data), (cause) => invalidData(e, cause)))(self)
-})
+} = sseSchema.decodeSchema
 
 /**
  * One Schema (from the data string) per event type.
@@ -579,12 +571,12 @@ export type EventsOf<S extends EventSchemas> = {
 }[keyof S & string]
 
 /**
- * Options of {@link decodeEvents}.
+ * Options of {@link decodeSchemas}.
  *
  * @since 0.1.0
  * @category schema
  */
-export interface DecodeEventsOptions {
+export interface DecodeSchemasOptions {
   /** An event whose type has no schema: ignored (as `EventSource` ignores types nobody listens to, the default) or a failure. */
   readonly onUnknownType?: "ignore" | "fail" | undefined
 }
@@ -601,41 +593,24 @@ export interface DecodeEventsOptions {
  * const Message = Schema.parseJson(Schema.Struct({ from: Schema.String, text: Schema.String }))
  *
  * const events = (body: Stream.Stream<Uint8Array>) =>
- *   body.pipe(Sse.decode, Sse.decodeEvents({ userconnect: User, usermessage: Message }))
+ *   body.pipe(Sse.decode, Sse.decodeSchemas({ userconnect: User, usermessage: Message }))
  * // Stream<TypedEvent<"userconnect", { name: string }> | TypedEvent<"usermessage", { from: string; text: string }>>
  * ```
  *
  * @since 0.1.0
  * @category schema
  */
-export const decodeEvents: {
+export const decodeSchemas: {
   <S extends EventSchemas>(
     schemas: S,
-    options?: DecodeEventsOptions
+    options?: DecodeSchemasOptions
   ): <E, R>(self: Stream.Stream<SseEvent, E, R>) => Stream.Stream<EventsOf<S>, E | InvalidEventData, R>
   <E, R, S extends EventSchemas>(
     self: Stream.Stream<SseEvent, E, R>,
     schemas: S,
-    options?: DecodeEventsOptions
+    options?: DecodeSchemasOptions
   ): Stream.Stream<EventsOf<S>, E | InvalidEventData, R>
-} = dual(
-  isStreamArg,
-  <E, R>(self: Stream.Stream<SseEvent, E, R>, schemas: EventSchemas, options?: DecodeEventsOptions) => {
-    const decoders = new Map<string, (u: string) => Either.Either<unknown, unknown>>()
-    for (const type of Object.keys(schemas)) decoders.set(type, Schema.decodeEither(schemas[type]!))
-    const fail = options?.onUnknownType === "fail"
-    return decodeChunk((e: SseEvent) => {
-      const decode = decoders.get(e.type)
-      if (decode === undefined) {
-        return fail ? Either.left(invalidData(e, `no schema for event type "${e.type}"`)) : undefined
-      }
-      return Either.match(decode(e.data), {
-        onLeft: (cause) => Either.left(invalidData(e, cause)),
-        onRight: (data) => Either.right({ type: e.type, data, lastEventId: e.lastEventId })
-      })
-    })(self)
-  }
-)
+} = sseSchema.decodeSchemas
 
 /**
  * A typed event to write: the data, the type and an optional id.
@@ -660,13 +635,13 @@ export type OutgoingOf<S extends EventSchemas> = {
  * import { Schema, Stream } from "effect"
  *
  * const Tick = Schema.parseJson(Schema.Struct({ n: Schema.Number }))
- * Stream.make({ n: 1 }, { n: 2 }).pipe(Sse.encodeData(Tick), Sse.encode) // data: {"n":1} ...
+ * Stream.make({ n: 1 }, { n: 2 }).pipe(Sse.encodeSchema(Tick), Sse.encode) // data: {"n":1} ...
  * ```
  *
  * @since 0.1.0
  * @category schema
  */
-export const encodeData: {
+export const encodeSchema: {
   <A, I extends string>(
     schema: Schema.Schema<A, I, never>,
     options?: { readonly type?: string | undefined }
@@ -676,26 +651,7 @@ export const encodeData: {
     schema: Schema.Schema<A, I, never>,
     options?: { readonly type?: string | undefined }
   ): Stream.Stream<SseEvent, E | InvalidEventData | InvalidField, R>
-} = dual(
-  isStreamArg,
-  <E, R, A>(
-    self: Stream.Stream<A, E, R>,
-    schema: Schema.Schema<A, string, never>,
-    options?: { readonly type?: string | undefined }
-  ) => {
-    const encode = Schema.encodeEither(schema)
-    const type = options?.type ?? "message"
-    const bad = internal.checkType(type)
-    if (bad) return Stream.fail(bad)
-    return decodeChunk((a: A) =>
-      Either.match(encode(a), {
-        onLeft: (cause) => Either.left(new InvalidEventData({ type, lastEventId: "", excerpt: "", cause })),
-        onRight: (data): Either.Either<SseEvent, InvalidEventData> =>
-          Either.right({ _tag: "SseEvent", type, data, lastEventId: "" })
-      })
-    )(self)
-  }
-)
+} = sseSchema.encodeSchema
 
 /**
  * Encodes typed events, each type with its own Schema, into events ready for `encode`.
@@ -706,13 +662,13 @@ export const encodeData: {
  * import { Schema, Stream } from "effect"
  *
  * const schemas = { tick: Schema.parseJson(Schema.Struct({ n: Schema.Number })) }
- * Stream.make({ type: "tick" as const, data: { n: 1 }, id: "1" }).pipe(Sse.encodeEvents(schemas), Sse.encode)
+ * Stream.make({ type: "tick" as const, data: { n: 1 }, id: "1" }).pipe(Sse.encodeSchemas(schemas), Sse.encode)
  * ```
  *
  * @since 0.1.0
  * @category schema
  */
-export const encodeEvents: {
+export const encodeSchemas: {
   <S extends EventSchemas>(
     schemas: S
   ): <E, R>(self: Stream.Stream<OutgoingOf<S>, E, R>) => Stream.Stream<SseEvent, E | InvalidEventData | InvalidField, R>
@@ -720,20 +676,4 @@ export const encodeEvents: {
     self: Stream.Stream<OutgoingOf<S>, E, R>,
     schemas: S
   ): Stream.Stream<SseEvent, E | InvalidEventData | InvalidField, R>
-} = dual(2, <E, R>(self: Stream.Stream<OutgoingOf<EventSchemas>, E, R>, schemas: EventSchemas) => {
-  const encoders = new Map<string, (a: unknown) => Either.Either<string, unknown>>()
-  for (const type of Object.keys(schemas)) encoders.set(type, Schema.encodeEither(schemas[type]!))
-  return decodeChunk((o: OutgoingOf<EventSchemas>): Either.Either<SseEvent, InvalidEventData | InvalidField> => {
-    const encode = encoders.get(o.type)
-    const id = o.id ?? ""
-    if (encode === undefined) {
-      return Either.left(
-        new InvalidEventData({ type: o.type, lastEventId: id, excerpt: "", cause: `no schema for event type "${o.type}"` })
-      )
-    }
-    return Either.match(encode(o.data), {
-      onLeft: (cause) => Either.left(new InvalidEventData({ type: o.type, lastEventId: id, excerpt: "", cause })),
-      onRight: (data) => event({ type: o.type, data, id })
-    })
-  })(self as Stream.Stream<OutgoingOf<EventSchemas>, E, R>) as any
-})
+} = sseSchema.encodeSchemas

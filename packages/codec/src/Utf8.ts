@@ -8,8 +8,8 @@ import { dual } from "effect/Function"
 import type * as Stream from "effect/Stream"
 import { mapChunks } from "effect/Stream"
 import type { MalformedUtf8 } from "./CodecError.js"
-import { transduce } from "./internal/transduce.js"
-import { SLICE, Utf8Decoder } from "./internal/utf8.js"
+import { isStreamArg, transduce } from "./internal/transduce.js"
+import * as internal from "./internal/utf8.js"
 
 export {
   /** @since 0.1.0 */
@@ -34,6 +34,9 @@ export interface DecodeOptions {
  * of the stream becomes U+FFFD (or fails), never disappears. Reads over 32 KiB are decoded in
  * 32 KiB slices (V8 handles shorter strings faster), so one read may give several strings.
  *
+ * Options keep the BOM, or fail on malformed input with the byte offset. `Utf8.decode`,
+ * `Utf8.decode()`, `Utf8.decode(options)` and data-first `Utf8.decode(bytes, options)` all work.
+ *
  * @example
  * ```ts
  * import { Utf8 } from "@streamwire/codec"
@@ -41,55 +44,25 @@ export interface DecodeOptions {
  *
  * const euro = new TextEncoder().encode("€") // 3 bytes
  * Stream.make(euro.subarray(0, 1), euro.subarray(1)).pipe(Utf8.decode) // "€"
- * ```
  *
- * @since 0.1.0
- * @category decoding
- */
-export const decode = <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<string, E, R> =>
-  decodeWith(self, {}) as Stream.Stream<string, E, R>
-
-/**
- * {@link decode} with options: keep the BOM, or fail on malformed input with the byte offset.
- *
- * @example
- * ```ts
- * import { Utf8 } from "@streamwire/codec"
- * import { Stream } from "effect"
- *
- * Stream.make(new Uint8Array([0x61, 0xff])).pipe(Utf8.decodeWith({ onMalformed: "fail" }))
+ * Stream.make(new Uint8Array([0x61, 0xff])).pipe(Utf8.decode({ onMalformed: "fail" }))
  * // fails with MalformedUtf8 { offset: 1 }
  * ```
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodeWith: {
-  (options: DecodeOptions): <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<string, E | MalformedUtf8, R>
-  <E, R>(self: Stream.Stream<Uint8Array, E, R>, options: DecodeOptions): Stream.Stream<string, E | MalformedUtf8, R>
-} = dual(2, <E, R>(self: Stream.Stream<Uint8Array, E, R>, options: DecodeOptions) =>
-  transduce<Uint8Array, string, MalformedUtf8>(() => {
-    const decoder = new Utf8Decoder(options)
-    return {
-      push(input, out) {
-        for (let i = 0; i < input.length; i++) {
-          const bytes = input[i]!
-          for (let at = 0; at < bytes.length; at += SLICE) {
-            const text = decoder.decode(bytes.length <= SLICE ? bytes : bytes.subarray(at, at + SLICE))
-            if (typeof text !== "string") return text
-            if (text.length > 0) out.push(text)
-          }
-        }
-        return undefined
-      },
-      end(out) {
-        const text = decoder.end()
-        if (typeof text !== "string") return text
-        if (text.length > 0) out.push(text)
-        return undefined
-      }
-    }
-  })(self))
+export const decode: <
+  const A extends Stream.Stream<Uint8Array, any, any> | DecodeOptions | undefined = undefined,
+  const O extends DecodeOptions | undefined = undefined
+>(
+  selfOrOptions?: A,
+  options?: O
+) => [A] extends [Stream.Stream<Uint8Array, infer E, infer R>]
+  ? Stream.Stream<string, [O] extends [undefined] ? E : E | MalformedUtf8, R>
+  : <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<string, [A] extends [undefined] ? E : E | MalformedUtf8, R> =
+    dual(isStreamArg, (self: Stream.Stream<Uint8Array, unknown, unknown>, options?: DecodeOptions) =>
+      transduce(() => internal.decoder(options ?? {}))(self))
 
 const encoder = new TextEncoder()
 

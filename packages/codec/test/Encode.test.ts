@@ -167,17 +167,19 @@ describe("Ndjson.encode", () => {
 })
 
 describe("Sse.renderer", () => {
-  it("renders one message at a time with the stream's id state, which can be set after writing bytes made elsewhere", () => {
+  it("renders one message at a time with the stream's id state; a rendered LastEventId accounts for bytes made elsewhere", () => {
     const r = Sse.renderer()
     expect(r.lastEventId).toBe("")
-    expect(r.render(ev("a", "message", "1"))).toBe("id: 1\ndata: a\n\n")
-    expect(r.render(ev("b", "tick", "1"))).toBe("event: tick\ndata: b\n\n")
-    expect(r.render(ev("c"))).toBe("id:\ndata: c\n\n")
-    r.lastEventId = "7" // e.g. after writing shared bytes that carried `id: 7`
-    expect(r.render(ev("d", "message", "7"))).toBe("data: d\n\n")
-    expect(r.render(Sse.retry(250))).toBe("retry: 250\n")
+    expect(r.render(ev("a", "message", "1"))).toEqual(Either.right("id: 1\ndata: a\n\n"))
+    expect(r.render(ev("b", "tick", "1"))).toEqual(Either.right("event: tick\ndata: b\n\n"))
+    expect(r.render(ev("c"))).toEqual(Either.right("id:\ndata: c\n\n"))
+    // e.g. after writing shared bytes that carried `id: 7`
+    expect(r.render({ _tag: "LastEventId", id: "7" })).toEqual(Either.right("id: 7\n\n"))
+    expect(r.lastEventId).toBe("7")
+    expect(r.render(ev("d", "message", "7"))).toEqual(Either.right("data: d\n\n"))
+    expect(r.render(Sse.retry(250))).toEqual(Either.right("retry: 250\n"))
     const bad = r.render(ev("e", "message", "8\nevent: evil"))
-    expect(typeof bad === "string" ? bad : bad._tag).toBe("InvalidField")
+    expect(Either.isLeft(bad) && bad.left._tag).toBe("InvalidField")
     expect(r.lastEventId).toBe("7") // nothing was written
   })
 })

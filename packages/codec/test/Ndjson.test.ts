@@ -5,11 +5,11 @@ import { Effect, FastCheck as fc, Logger, Schema, Stream } from "effect"
 import { toBytes, type Piece } from "./sseHelpers.js"
 import { collect, enc, reads } from "./utils.js"
 
-/** Decodes with `Ndjson.decodeWith`, and checks `decodeText` and `Lines.split() + parse` agree on the values. */
+/** Decodes with `Ndjson.decode`, and checks `decodeText` and `Lines.split() + parse` agree on the values. */
 const ndjson = (pieces: ReadonlyArray<Piece>, options: Ndjson.DecodeOptions = {}) =>
   Effect.gen(function*() {
     const chunks = pieces.map(toBytes)
-    const fused = yield* collect(reads(chunks).pipe(Ndjson.decodeWith(options)))
+    const fused = yield* collect(reads(chunks).pipe(Ndjson.decode(options)))
     const text = yield* collect(reads(chunks).pipe(Utf8.decode, Ndjson.decodeText(options)))
     expect(text.out).toEqual(fused.out)
     expect(text.error).toEqual(fused.error)
@@ -133,7 +133,7 @@ describe("Ndjson decoding", () => {
       const logs: Array<string> = []
       const logger = Logger.make(({ logLevel, message }) => logs.push(`${logLevel.label} ${String(message)}`))
       const { error, out } = yield* collect(
-        reads([enc.encode("1\nx\n2\n")]).pipe(Ndjson.decodeWith({ onBadLine: "skip" }))
+        reads([enc.encode("1\nx\n2\n")]).pipe(Ndjson.decode({ onBadLine: "skip" }))
       ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
       expect(error).toBeUndefined()
       expect(out).toEqual([1, 2])
@@ -172,7 +172,7 @@ describe("Ndjson decoding", () => {
         Stream.concat(Stream.repeatValue(enc.encode("1,".repeat(512)))),
         Stream.tap(() => Effect.sync(() => reads++))
       )
-      const { error } = yield* collect(endless.pipe(Ndjson.decodeWith({ maxLineLength: 64 * 1024 })))
+      const { error } = yield* collect(endless.pipe(Ndjson.decode({ maxLineLength: 64 * 1024 })))
       expect(error).toMatchObject({ _tag: "LineTooLong", limit: 64 * 1024, line: 1 })
       expect(reads).toBeLessThanOrEqual(67)
     }))
@@ -204,8 +204,8 @@ describe("Ndjson properties", () => {
             expect(error).toBeUndefined()
             return { out, bad }
           })
-        const whole = yield* run((o) => reads([bytes]).pipe(Ndjson.decodeWith(o)))
-        expect(yield* run((o) => reads(chunks).pipe(Ndjson.decodeWith(o)))).toEqual(whole)
+        const whole = yield* run((o) => reads([bytes]).pipe(Ndjson.decode(o)))
+        expect(yield* run((o) => reads(chunks).pipe(Ndjson.decode(o)))).toEqual(whole)
         expect(yield* run((o) => reads(chunks).pipe(Utf8.decode, Ndjson.decodeText(o)))).toEqual(
           whole
         )

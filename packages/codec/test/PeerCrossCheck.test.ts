@@ -52,7 +52,7 @@ const peer = (chunks: ReadonlyArray<Uint8Array>): Array<Message> => {
 }
 
 const ours = (chunks: ReadonlyArray<Uint8Array>) =>
-  Effect.map(collect(Testing.toStream(chunks).pipe(Sse.decodeWith({ include: ["retry", "comment"] }))), ({ error, out }) => {
+  Effect.map(collect(Testing.toStream(chunks).pipe(Sse.decode({ include: ["retry", "comment"] }))), ({ error, out }) => {
     expect(error).toBeUndefined()
     return out
   })

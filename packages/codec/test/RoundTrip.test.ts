@@ -14,7 +14,7 @@ const roundTrip = <const I extends Sse.Include = never>(
     const encoded = yield* collect(Stream.fromIterable(messages).pipe(Sse.encode))
     expect(encoded.error).toBeUndefined()
     const bytes = new Uint8Array(encoded.out.flatMap((b) => Array.from(b)))
-    const decoded = yield* collect(Testing.toStream(Testing.cutAt(bytes, at)).pipe(Sse.decodeWith(options)))
+    const decoded = yield* collect(Testing.toStream(Testing.cutAt(bytes, at)).pipe(Sse.decode(options)))
     expect(decoded.error).toBeUndefined()
     return decoded.out
   })

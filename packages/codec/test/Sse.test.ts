@@ -300,7 +300,7 @@ describe("Sse decoding: §5 limits", () => {
     Effect.gen(function*() {
       let reads = 0
       const endless = Stream.repeatValue(enc.encode("x".repeat(1024))).pipe(Stream.tap(() => Effect.sync(() => reads++)))
-      const { error } = yield* collect(endless.pipe(Sse.decodeWith({ maxLineLength: 64 * 1024 })))
+      const { error } = yield* collect(endless.pipe(Sse.decode({ maxLineLength: 64 * 1024 })))
       expect(error).toMatchObject({ _tag: "LineTooLong", limit: 64 * 1024, line: 1, offset: 0 })
       // the stream stops as soon as the limit is crossed: nothing past it is buffered
       expect(reads).toBeLessThanOrEqual(66)
@@ -312,21 +312,21 @@ describe("Sse decoding: §5 limits", () => {
       const endless = Stream.repeatValue(enc.encode("data: " + "x".repeat(1017) + "\n")).pipe(
         Stream.tap(() => Effect.sync(() => reads++))
       )
-      const { error, out } = yield* collect(endless.pipe(Sse.decodeWith({ maxEventSize: 64 * 1024 })))
+      const { error, out } = yield* collect(endless.pipe(Sse.decode({ maxEventSize: 64 * 1024 })))
       expect(out).toEqual([])
       expect(error).toMatchObject({ _tag: "EventTooLarge", limit: 64 * 1024 })
       expect((error as Sse.EventTooLarge).size).toBeGreaterThan(64 * 1024)
       expect(reads).toBeLessThanOrEqual(66)
       // an endless run of empty data lines also grows the event
       const empties = Stream.repeatValue(enc.encode("data\n".repeat(100)))
-      const second = yield* collect(empties.pipe(Sse.decodeWith({ maxEventSize: 1000 })))
+      const second = yield* collect(empties.pipe(Sse.decode({ maxEventSize: 1000 })))
       expect(second.error).toMatchObject({ _tag: "EventTooLarge", limit: 1000, size: 1001, line: 1002 })
     }))
 
   it.effect("comments and unknown fields do not grow memory: an endless stream of them runs until stopped", () =>
     Effect.gen(function*() {
       const noise = Stream.repeatValue(enc.encode(": ping\nfoo: bar\nevent: x\nid: 1\n")).pipe(Stream.take(2000))
-      const { error, out } = yield* collect(noise.pipe(Sse.decodeWith({ maxEventSize: 10, maxLineLength: 20 })))
+      const { error, out } = yield* collect(noise.pipe(Sse.decode({ maxEventSize: 10, maxLineLength: 20 })))
       expect(error).toBeUndefined()
       expect(out).toEqual([])
     }))
@@ -336,31 +336,31 @@ describe("Sse typed payloads", () => {
   const Tick = Schema.parseJson(Schema.Struct({ n: Schema.Number }))
   const Chat = Schema.parseJson(Schema.Struct({ text: Schema.String }))
 
-  it.effect("decodeData decodes each event's data; a failure names the event type and id", () =>
+  it.effect("decodeSchema decodes each event's data; a failure names the event type and id", () =>
     Effect.gen(function*() {
       const stream = reads([enc.encode("id: 1\ndata: {\"n\":1}\n\nid: 2\nevent: t\ndata: {\"n\":\"x\"}\n\n")])
-      const { error, out } = yield* collect(stream.pipe(Sse.decode, Sse.decodeData(Tick)))
+      const { error, out } = yield* collect(stream.pipe(Sse.decode, Sse.decodeSchema(Tick)))
       expect(out).toEqual([{ n: 1 }])
       expect(error).toMatchObject({ _tag: "InvalidEventData", type: "t", lastEventId: "2", excerpt: "{\"n\":\"x\"}" })
     }))
 
-  it.effect("decodeEvents gives a union by type; unknown types are ignored or fail", () =>
+  it.effect("decodeSchemas gives a union by type; unknown types are ignored or fail", () =>
     Effect.gen(function*() {
       const text = "event: tick\ndata: {\"n\":1}\n\nevent: other\ndata: x\n\nevent: chat\nid: 5\ndata: {\"text\":\"hi\"}\n\n"
-      const { error, out } = yield* collect(reads([enc.encode(text)]).pipe(Sse.decode, Sse.decodeEvents({ tick: Tick, chat: Chat })))
+      const { error, out } = yield* collect(reads([enc.encode(text)]).pipe(Sse.decode, Sse.decodeSchemas({ tick: Tick, chat: Chat })))
       expect(error).toBeUndefined()
       expect(out).toEqual([
         { type: "tick", data: { n: 1 }, lastEventId: "" },
         { type: "chat", data: { text: "hi" }, lastEventId: "5" }
       ])
       const strict = yield* collect(
-        reads([enc.encode(text)]).pipe(Sse.decode, Sse.decodeEvents({ tick: Tick, chat: Chat }, { onUnknownType: "fail" }))
+        reads([enc.encode(text)]).pipe(Sse.decode, Sse.decodeSchemas({ tick: Tick, chat: Chat }, { onUnknownType: "fail" }))
       )
       expect(strict.out).toEqual([{ type: "tick", data: { n: 1 }, lastEventId: "" }])
       expect(strict.error).toMatchObject({ _tag: "InvalidEventData", type: "other" })
     }))
 
-  it.effect("encodeEvents and decodeEvents round-trip typed events", () =>
+  it.effect("encodeSchemas and decodeSchemas round-trip typed events", () =>
     Effect.gen(function*() {
       const schemas = { tick: Tick, chat: Chat }
       const events = [
@@ -368,19 +368,19 @@ describe("Sse typed payloads", () => {
         { type: "chat" as const, data: { text: "a\nb" }, id: "2" }
       ]
       const { error, out } = yield* collect(
-        Stream.fromIterable(events).pipe(Sse.encodeEvents(schemas), Sse.encode, Sse.decode, Sse.decodeEvents(schemas))
+        Stream.fromIterable(events).pipe(Sse.encodeSchemas(schemas), Sse.encode, Sse.decode, Sse.decodeSchemas(schemas))
       )
       expect(error).toBeUndefined()
       expect(out).toEqual(events.map(({ data, id, type }) => ({ type, data, lastEventId: id })))
-      const bad = yield* collect(Stream.make({ type: "tick" as const, data: { n: 1 }, id: "a\nb" }).pipe(Sse.encodeEvents(schemas)))
+      const bad = yield* collect(Stream.make({ type: "tick" as const, data: { n: 1 }, id: "a\nb" }).pipe(Sse.encodeSchemas(schemas)))
       expect(bad.error).toMatchObject({ _tag: "InvalidField", field: "id" })
     }))
 
-  it.effect("encodeData wraps encoded values in events of one type", () =>
+  it.effect("encodeSchema wraps encoded values in events of one type", () =>
     Effect.gen(function*() {
-      const { out } = yield* collect(Stream.make({ n: 1 }, { n: 2 }).pipe(Sse.encodeData(Tick, { type: "tick" }), Sse.render))
+      const { out } = yield* collect(Stream.make({ n: 1 }, { n: 2 }).pipe(Sse.encodeSchema(Tick, { type: "tick" }), Sse.render))
       expect(out.join("")).toBe("event: tick\ndata: {\"n\":1}\n\nevent: tick\ndata: {\"n\":2}\n\n")
-      const bad = yield* collect(Stream.make({ n: 1 }).pipe(Sse.encodeData(Tick, { type: "a\rb" })))
+      const bad = yield* collect(Stream.make({ n: 1 }).pipe(Sse.encodeSchema(Tick, { type: "a\rb" })))
       expect(bad.error).toMatchObject({ _tag: "InvalidField", field: "event" })
     }))
 })
@@ -390,7 +390,7 @@ describe("Sse typed payloads", () => {
 
 const run = <A, E>(stream: Stream.Stream<A, E>) => collect(stream)
 
-const fused = (chunks: ReadonlyArray<Uint8Array>) => run(reads(chunks).pipe(Sse.decodeWith({ include: all })))
+const fused = (chunks: ReadonlyArray<Uint8Array>) => run(reads(chunks).pipe(Sse.decode({ include: all })))
 
 
 describe("Sse properties", () => {
@@ -411,7 +411,7 @@ describe("Sse properties", () => {
     ([bytes, at]) =>
       Effect.gen(function*() {
         const text = new TextDecoder().decode(bytes)
-        const decodeText = (pieces: ReadonlyArray<string>) => run(reads(pieces).pipe(Sse.decodeTextWith({ include: all })))
+        const decodeText = (pieces: ReadonlyArray<string>) => run(reads(pieces).pipe(Sse.decodeText({ include: all })))
         const whole = yield* decodeText([text])
         expect(whole.out).toEqual((yield* fused([bytes])).out)
         expect((yield* decodeText(cutText(text, at))).out).toEqual(whole.out)
@@ -449,7 +449,7 @@ describe("Sse properties", () => {
     ([{ bytes, chunks }, maxLineLength, maxEventSize]) =>
       Effect.gen(function*() {
         const decode = (pieces: ReadonlyArray<Uint8Array>) =>
-          run(reads(pieces).pipe(Sse.decodeWith({ include: all, maxLineLength, maxEventSize })))
+          run(reads(pieces).pipe(Sse.decode({ include: all, maxLineLength, maxEventSize })))
         const whole = yield* decode([bytes])
         const cut = yield* decode(chunks)
         expect(cut.out).toEqual(whole.out)

@@ -9,7 +9,7 @@ const u8 = (...pieces: ReadonlyArray<ReadonlyArray<number> | string>) =>
   pieces.map((p) => (typeof p === "string" ? enc.encode(p) : new Uint8Array(p)))
 
 const decode = (chunks: ReadonlyArray<Uint8Array>, options: Utf8.DecodeOptions = {}) =>
-  joined(reads(chunks).pipe(Utf8.decodeWith(options)))
+  joined(reads(chunks).pipe(Utf8.decode(options)))
 
 describe("Utf8.decode", () => {
   it.effect("a character split across chunks is decoded whole, at every cut", () =>
@@ -72,11 +72,11 @@ describe("Utf8.decode", () => {
     Effect.gen(function*() {
       const fail = { onMalformed: "fail" } as const
       // E2 82 | 41: the 3-byte sequence started at byte 1
-      const a = yield* collect(reads(u8([0x61, 0xe2], [0x82, 0x41])).pipe(Utf8.decodeWith(fail)))
+      const a = yield* collect(reads(u8([0x61, 0xe2], [0x82, 0x41])).pipe(Utf8.decode(fail)))
       expect(a.error).toMatchObject({ _tag: "MalformedUtf8", offset: 1, truncated: false })
       expect(a.out.join("")).toBe("a") // what came before is delivered
       // F0 | 9F | 98 | 41: started three reads earlier, at byte 3
-      const b = yield* collect(reads(u8("abc", [0xf0], [0x9f], [0x98], [0x41])).pipe(Utf8.decodeWith(fail)))
+      const b = yield* collect(reads(u8("abc", [0xf0], [0x9f], [0x98], [0x41])).pipe(Utf8.decode(fail)))
       expect(b.error).toMatchObject({ offset: 3, truncated: false })
       expect(b.out.join("")).toBe("abc")
       // a valid 4-byte character split the same way is fine
@@ -87,7 +87,7 @@ describe("Utf8.decode", () => {
   it.effect("onMalformed: \"fail\" on a sequence truncated by the end of the stream: truncated: true", () =>
     Effect.gen(function*() {
       const fail = { onMalformed: "fail" } as const
-      const a = yield* collect(reads(u8("ab", [0xf0, 0x9f], [0x98])).pipe(Utf8.decodeWith(fail)))
+      const a = yield* collect(reads(u8("ab", [0xf0, 0x9f], [0x98])).pipe(Utf8.decode(fail)))
       expect(a.error).toMatchObject({ _tag: "MalformedUtf8", offset: 2, truncated: true })
       expect(a.out.join("")).toBe("ab")
       expect((yield* decode(u8([0xc3]), fail)).error).toMatchObject({ offset: 0, truncated: true })
@@ -139,7 +139,7 @@ describe("Utf8.decode", () => {
           decode: (b: Uint8Array, options?: TextDecodeOptions) =>
             new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(b, options)
         }
-        const { error, out } = yield* collect(reads(chunks).pipe(Utf8.decodeWith({ onMalformed: "fail", bom: "keep" })))
+        const { error, out } = yield* collect(reads(chunks).pipe(Utf8.decode({ onMalformed: "fail", bom: "keep" })))
         if (error === undefined) {
           expect(out.join("")).toBe(fatal.decode(bytes))
           return
@@ -161,7 +161,7 @@ describe("Utf8.decode", () => {
         )
         // what was delivered is a prefix of the valid part
         expect(fatal.decode(bytes.subarray(0, error.offset)).startsWith(out.join(""))).toBe(true)
-        const whole = yield* collect(reads([bytes]).pipe(Utf8.decodeWith({ onMalformed: "fail", bom: "keep" })))
+        const whole = yield* collect(reads([bytes]).pipe(Utf8.decode({ onMalformed: "fail", bom: "keep" })))
         expect(whole.error).toEqual(error)
       })
   )
@@ -179,7 +179,7 @@ describe("Utf8.encode", () => {
     [fc.array(fc.string({ unit: "binary" }), { maxLength: 8 })],
     ([texts]) =>
       Effect.gen(function*() {
-        const { text } = yield* joined(reads(texts).pipe(Utf8.encode, Utf8.decodeWith({ bom: "keep" })))
+        const { text } = yield* joined(reads(texts).pipe(Utf8.encode, Utf8.decode({ bom: "keep" })))
         expect(text).toBe(texts.join(""))
       })
   )

@@ -17,8 +17,8 @@ export type Piece = string | ReadonlyArray<number>
 export const toBytes = (piece: Piece): Uint8Array => typeof piece === "string" ? enc.encode(piece) : new Uint8Array(piece)
 
 /**
- * Decodes the reads with the three SSE paths — the fused `Sse.decodeWith`, `Utf8.decode` then
- * `Sse.decodeTextWith` (the UTF-8 decoder strips the BOM; text decoders take text as it is), and the staged `Utf8.decode, Lines.split({ trailing: "drop" }), Sse.parse`
+ * Decodes the reads with the three SSE paths — the fused `Sse.decode`, `Utf8.decode` then
+ * `Sse.decodeText` (the UTF-8 decoder strips the BOM; text decoders take text as it is), and the staged `Utf8.decode, Lines.split({ trailing: "drop" }), Sse.parse`
  * — checks they agree (values, and the failure's tag), and returns the fused result.
  */
 export const decodeSse = <const I extends Sse.Include = never>(
@@ -27,8 +27,8 @@ export const decodeSse = <const I extends Sse.Include = never>(
 ) =>
   Effect.gen(function*() {
     const chunks = pieces.map(toBytes)
-    const fused = yield* collect(reads(chunks).pipe(Sse.decodeWith(options)))
-    const text = yield* collect(reads(chunks).pipe(Utf8.decode, Sse.decodeTextWith(options)))
+    const fused = yield* collect(reads(chunks).pipe(Sse.decode(options)))
+    const text = yield* collect(reads(chunks).pipe(Utf8.decode, Sse.decodeText(options)))
     const staged = yield* collect(
       reads(chunks).pipe(
         Utf8.decode,

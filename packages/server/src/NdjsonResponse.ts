@@ -15,6 +15,7 @@ import * as Chunk from "effect/Chunk"
 import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
 import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -22,6 +23,7 @@ import * as connection from "./internal/connection.js"
 import * as metrics from "./internal/metrics.js"
 import * as nodeResponse from "./internal/nodeResponse.js"
 import { toRecord } from "./internal/headers.js"
+import { isStreamArg } from "./internal/stream.js"
 import * as RequestBody from "./RequestBody.js"
 import type { SlowClientPolicy } from "./SseResponse.js"
 
@@ -70,13 +72,21 @@ const newline = new TextEncoder().encode("\n")
  * import { Stream } from "effect"
  *
  * const bytes = NdjsonResponse.body(Stream.make({ a: 1 }).pipe(Ndjson.encode)) // '{"a":1}\n'
+ * const same = Stream.make({ a: 1 }).pipe(Ndjson.encode, NdjsonResponse.body({ heartbeat: false }))
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const body = <E>(lines: Stream.Stream<Uint8Array, E>, options?: Options): Stream.Stream<Uint8Array> =>
-  bodyOf(lines, options, false, metrics.forRoute("body", "ndjson"))
+export const body: <const A extends Stream.Stream<Uint8Array, any, never> | Options | undefined>(
+  linesOrOptions?: A,
+  options?: Options
+) => [A] extends [Stream.Stream<Uint8Array, any, never>] ? Stream.Stream<Uint8Array>
+  : <E>(lines: Stream.Stream<Uint8Array, E>) => Stream.Stream<Uint8Array> = dual(
+    isStreamArg,
+    (lines: Stream.Stream<Uint8Array, unknown>, options?: Options) =>
+      bodyOf(lines, options, false, metrics.forRoute("body", "ndjson"))
+  )
 
 const bodyOf = <E>(
   lines: Stream.Stream<Uint8Array, E>,
@@ -121,7 +131,6 @@ const respond = <E, R>(
       }
     ))
 
-
 /**
  * A `Stream` of JSON values as a streamed NDJSON response.
  *
@@ -135,15 +144,20 @@ const respond = <E, R>(
  *   HttpRouter.get("/rows", NdjsonResponse.make(Stream.range(1, 3).pipe(Stream.map((id) => ({ id })))))
  * )
  * // {"id":1}\n{"id":2}\n{"id":3}\n
+ * // or in a pipe: `rows.pipe(NdjsonResponse.make)`, `rows.pipe(NdjsonResponse.make({ heartbeat: "15 seconds" }))`
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = <A, E, R>(
-  stream: Stream.Stream<A, E, R>,
+export const make: <const S extends Stream.Stream<any, any, any> | Options | undefined>(
+  streamOrOptions?: S,
   options?: Options
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> => respond(Ndjson.encode(stream), options)
+) => [S] extends [Stream.Stream<any, any, infer R>] ? Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+  : <A, E, R>(stream: Stream.Stream<A, E, R>) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> = dual(
+    isStreamArg,
+    <A, E, R>(stream: Stream.Stream<A, E, R>, options?: Options) => respond(Ndjson.encode(stream), options)
+  )
 
 /**
  * Values encoded by a Schema, then as NDJSON.
@@ -154,19 +168,29 @@ export const make = <A, E, R>(
  * import { Schema, Stream } from "effect"
  *
  * const Row = Schema.Struct({ at: Schema.DateFromString })
- * const handler = NdjsonResponse.schema(Row, Stream.make({ at: new Date(0) }))
+ * const handler = Stream.make({ at: new Date(0) }).pipe(NdjsonResponse.schema(Row))
  * // {"at":"1970-01-01T00:00:00.000Z"}\n
+ * const same = NdjsonResponse.schema(Stream.make({ at: new Date(0) }), Row) // data-first
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const schema = <A, I, E, R>(
-  schema: Schema.Schema<A, I, never>,
-  stream: Stream.Stream<A, E, R>,
-  options?: Options
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
-  respond(Ndjson.encodeSchema(stream, schema), options)
+export const schema: {
+  <A, I>(
+    schema: Schema.Schema<A, I, never>,
+    options?: Options
+  ): <E, R>(stream: Stream.Stream<A, E, R>) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+  <A, I, E, R>(
+    stream: Stream.Stream<A, E, R>,
+    schema: Schema.Schema<A, I, never>,
+    options?: Options
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+} = dual(
+  isStreamArg,
+  <A, I, E, R>(stream: Stream.Stream<A, E, R>, schema: Schema.Schema<A, I, never>, options?: Options) =>
+    respond(Ndjson.encodeSchema(stream, schema), options)
+)
 
 /**
  * POST-then-stream as NDJSON: decode the JSON body with a Schema (a bad body gets a `400` with a

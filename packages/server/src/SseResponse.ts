@@ -16,21 +16,23 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Sse } from "@streamwire/codec"
 import type * as Cause from "effect/Cause"
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { EventLog, type Reset } from "./EventLog.js"
+import type { EventLog, Reset } from "./EventLog.js"
 import * as connection from "./internal/connection.js"
 import { toRecord } from "./internal/headers.js"
-import * as memoryLog from "./internal/memoryLog.js"
+import * as attach from "./internal/attach.js"
 import * as metrics from "./internal/metrics.js"
 import * as nodeResponse from "./internal/nodeResponse.js"
 import { SseEncoder } from "./internal/render.js"
+import { isStreamArg } from "./internal/stream.js"
 import * as RequestBody from "./RequestBody.js"
 
 /**
@@ -64,7 +66,7 @@ export const contentType = "text/event-stream; charset=utf-8"
  * What happens when the client reads more slowly than events are produced and the connection's
  * buffer is full:
  * - `"disconnect"`: end the response; an `EventSource` reconnects with its `Last-Event-ID` and
- *   resumes from the log. The default for shared sources (`fromLog`), so one slow client never holds
+ *   resumes from the log. The default for shared sources (`fromEventLog`), so one slow client never holds
  *   memory or slows anyone else.
  * - `"drop-oldest"`: discard the oldest buffered events (for "latest value" feeds).
  * - `"backpressure"`: the source waits. The default for `make`, whose stream is usually made for
@@ -110,7 +112,7 @@ export interface Options {
   readonly status?: number | undefined
   /** Messages that may wait for a slow client (default 1,024). */
   readonly bufferSize?: number | undefined
-  /** See {@link SlowClientPolicy}. Default `"backpressure"` (`"disconnect"` for `fromLog`). */
+  /** See {@link SlowClientPolicy}. Default `"backpressure"` (`"disconnect"` for `fromEventLog`). */
   readonly onSlowClient?: SlowClientPolicy | undefined
   /** See {@link OnError}. */
   readonly onError?: OnError | undefined
@@ -139,7 +141,7 @@ const heartbeatBytes = (comment: string): Uint8Array => {
 
 /** The body of a response whose stream carries messages and, from a log, resets. */
 const bodyOf = <E>(
-  stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<memoryLog.Attached>,
+  stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<attach.Attached>,
   options: Options | undefined,
   onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
   share: (() => boolean) | undefined,
@@ -147,7 +149,7 @@ const bodyOf = <E>(
 ): Stream.Stream<Uint8Array> => {
   const sse = new SseEncoder(share)
   const routeMetrics = transport.metrics
-  const config: connection.Config<Sse.SseMessage | Reset | memoryLog.Entry> = {
+  const config: connection.Config<Sse.SseMessage | Reset | attach.Entry> = {
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
     heartbeat: connection.heartbeatOf(options?.heartbeat),
@@ -201,15 +203,21 @@ interface Transport {
  *
  * const body = SseResponse.body(Stream.make(Sse.unsafeEvent({ data: "hi" })), { heartbeat: false })
  * // Stream<Uint8Array>: "data: hi\n\n"
+ * const same = Stream.make(Sse.unsafeEvent({ data: "hi" })).pipe(SseResponse.body({ heartbeat: false }))
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const body = <E>(
-  stream: Stream.Stream<Sse.SseMessage, E>,
+export const body: <const A extends Stream.Stream<Sse.SseMessage, any, never> | Options | undefined>(
+  streamOrOptions?: A,
   options?: Options
-): Stream.Stream<Uint8Array> => bodyOf(stream, options, undefined, undefined, { node: false, metrics: metrics.forRoute("body", "sse") })
+) => [A] extends [Stream.Stream<Sse.SseMessage, any, never>] ? Stream.Stream<Uint8Array>
+  : <E>(stream: Stream.Stream<Sse.SseMessage, E>) => Stream.Stream<Uint8Array> = dual(
+    isStreamArg,
+    (stream: Stream.Stream<Sse.SseMessage, unknown>, options?: Options): Stream.Stream<Uint8Array> =>
+      bodyOf(stream, options, undefined, undefined, { node: false, metrics: metrics.forRoute("body", "sse") })
+  )
 
 /**
  * A `Stream` of SSE messages (events, comments, retry hints) as a streamed response.
@@ -227,26 +235,30 @@ export const body = <E>(
  * const router = HttpRouter.empty.pipe(
  *   HttpRouter.get("/ticks", SseResponse.make(ticks, { retry: "2 seconds", heartbeat: "15 seconds" }))
  * )
+ * // or in a pipe: `ticks.pipe(SseResponse.make)`, `ticks.pipe(SseResponse.make({ retry: "1 second" }))`
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = <E, R>(
-  stream: Stream.Stream<Sse.SseMessage, E, R>,
+export const make: <const A extends Stream.Stream<Sse.SseMessage, any, any> | Options | undefined>(
+  streamOrOptions?: A,
   options?: Options
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
-  Effect.map(
-    Effect.context<R>(),
-    (context) =>
-      response(
-        bodyOf(Stream.provideContext(stream, context), options, undefined, undefined, {
-          node: true,
-          metrics: metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "sse")
-        }),
-        options
-      )
-  )
+) => [A] extends [Stream.Stream<Sse.SseMessage, any, infer R>]
+  ? Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+  : <E, R>(stream: Stream.Stream<Sse.SseMessage, E, R>) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =
+    dual(isStreamArg, <E, R>(stream: Stream.Stream<Sse.SseMessage, E, R>, options?: Options) =>
+      Effect.map(
+        Effect.context<R>(),
+        (context) =>
+          response(
+            bodyOf(Stream.provideContext(stream, context), options, undefined, undefined, {
+              node: true,
+              metrics: metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "sse")
+            }),
+            options
+          )
+      ))
 
 const response = (bytes: Stream.Stream<Uint8Array>, options: Options | undefined): HttpServerResponse.HttpServerResponse =>
   HttpServerResponse.stream(bytes, {
@@ -255,9 +267,21 @@ const response = (bytes: Stream.Stream<Uint8Array>, options: Options | undefined
     headers: options?.headers === undefined ? headers : { ...headers, ...toRecord(options.headers) }
   })
 
+/**
+ * Options of {@link schema}: those of every response and the events' `type`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SchemaOptions extends Options {
+  /** The type of every event (default `"message"`). */
+  readonly type?: string | undefined
+}
 
 /**
- * Values encoded with a Schema (to a string, e.g. `Schema.parseJson(...)`) as events of one type.
+ * Values encoded with a Schema (to a string, e.g. `Schema.parseJson(...)`) as events of one type
+ * (through the codec's `Sse.encodeSchema`). `SseResponse.schema(schema, options?)` is a function
+ * of the stream, for `pipe`; `SseResponse.schema(stream, schema, options?)` is data-first.
  *
  * @example
  * ```ts
@@ -265,7 +289,7 @@ const response = (bytes: Stream.Stream<Uint8Array>, options: Options | undefined
  * import { Schema, Stream } from "effect"
  *
  * const Price = Schema.parseJson(Schema.Struct({ symbol: Schema.String, price: Schema.Number }))
- * const handler = SseResponse.schema(Price, Stream.make({ symbol: "ACME", price: 42 }), { type: "price" })
+ * const handler = Stream.make({ symbol: "ACME", price: 42 }).pipe(SseResponse.schema(Price, { type: "price" }))
  * // event: price
  * // data: {"symbol":"ACME","price":42}
  * ```
@@ -273,12 +297,59 @@ const response = (bytes: Stream.Stream<Uint8Array>, options: Options | undefined
  * @since 0.1.0
  * @category constructors
  */
-export const schema = <A, I extends string, E, R>(
-  schema: Schema.Schema<A, I, never>,
-  stream: Stream.Stream<A, E, R>,
-  options?: Options & { readonly type?: string | undefined }
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
-  make(Sse.encodeData(stream, schema, { type: options?.type }), options)
+export const schema: {
+  <A, I extends string>(
+    schema: Schema.Schema<A, I, never>,
+    options?: SchemaOptions
+  ): <E, R>(stream: Stream.Stream<A, E, R>) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+  <A, I extends string, E, R>(
+    stream: Stream.Stream<A, E, R>,
+    schema: Schema.Schema<A, I, never>,
+    options?: SchemaOptions
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+} = dual(
+  isStreamArg,
+  <A, E, R>(stream: Stream.Stream<A, E, R>, schema: Schema.Schema<A, string, never>, options?: SchemaOptions) =>
+    make(Sse.encodeSchema(stream, schema, { type: options?.type }), options)
+)
+
+/**
+ * Typed events, each type with its own Schema (through the codec's `Sse.encodeSchemas`): the
+ * server side of `Sse.decodeSchemas` and `SseClient.schemas`. Dual like {@link schema}.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { Schema, Stream } from "effect"
+ *
+ * const schemas = {
+ *   price: Schema.parseJson(Schema.Struct({ symbol: Schema.String, price: Schema.Number })),
+ *   halt: Schema.parseJson(Schema.Struct({ symbol: Schema.String }))
+ * }
+ * const handler = Stream.make(
+ *   { type: "price" as const, data: { symbol: "ACME", price: 42 }, id: "1" },
+ *   { type: "halt" as const, data: { symbol: "ACME" }, id: "2" }
+ * ).pipe(SseResponse.schemas(schemas))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const schemas: {
+  <S extends Sse.EventSchemas>(
+    schemas: S,
+    options?: Options
+  ): <E, R>(stream: Stream.Stream<Sse.OutgoingOf<S>, E, R>) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+  <S extends Sse.EventSchemas, E, R>(
+    stream: Stream.Stream<Sse.OutgoingOf<S>, E, R>,
+    schemas: S,
+    options?: Options
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+} = dual(
+  isStreamArg,
+  <E, R>(stream: Stream.Stream<Sse.OutgoingOf<Sse.EventSchemas>, E, R>, schemas: Sse.EventSchemas, options?: Options) =>
+    make(Sse.encodeSchemas(stream, schemas), options)
+)
 
 // ---------------------------------------------------------------------------------------------
 // resume
@@ -359,7 +430,7 @@ export const resume = <E, R>(
   Effect.flatMap(lastEventId, (id) => make(f(id), options))
 
 /**
- * Options of {@link fromLog}.
+ * Options of {@link fromEventLog}.
  *
  * @since 0.1.0
  * @category models
@@ -398,14 +469,22 @@ export const resetEvent = (reset: Reset): Sse.SseEvent => ({
 })
 
 /**
- * Follows a given log: replay after the request's `Last-Event-ID` (header or query), then live.
+ * A resumable SSE endpoint following an `EventLog`: replay after the request's `Last-Event-ID`
+ * (header or query), then live. Given the `EventLog` tag (`EventLog.EventLog`), it reads the
+ * service (so `EventLog` is in the requirements); given a log, it follows that one.
  *
  * @example
  * ```ts
- * import { MemoryEventLog, SseResponse } from "@streamwire/server"
+ * import { EventLog, MemoryEventLog, SseResponse } from "@streamwire/server"
  * import { HttpRouter } from "@effect/platform"
  * import { Effect } from "effect"
  *
+ * // the service: provide MemoryEventLog.layer() (or another EventLog) where the server is built
+ * const router = HttpRouter.empty.pipe(
+ *   HttpRouter.get("/events", SseResponse.fromEventLog(EventLog.EventLog, { heartbeat: "15 seconds" }))
+ * )
+ *
+ * // given logs
  * const program = Effect.gen(function*() {
  *   const prices = yield* MemoryEventLog.make()
  *   const news = yield* MemoryEventLog.make()
@@ -419,49 +498,53 @@ export const resetEvent = (reset: Reset): Sse.SseEvent => ({
  * @since 0.1.0
  * @category resume
  */
-export const fromEventLog = (
+export const fromEventLog: {
+  (
+    tag: Context.Tag<EventLog, EventLog>,
+    options?: FromLogOptions
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | EventLog>
+  (
+    log: EventLog,
+    options?: FromLogOptions
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
+} = fromEventLogImpl
+
+function fromEventLogImpl(
+  tag: Context.Tag<EventLog, EventLog>,
+  options?: FromLogOptions
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | EventLog>
+function fromEventLogImpl(
   log: EventLog,
   options?: FromLogOptions
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
-  Effect.flatMap(lastEventId, (after) => Effect.flatMap(metrics.current("sse"), (routeMetrics) => {
-    if (Option.isSome(after)) routeMetrics.resumed()
-    const logOptions = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" } as const
-    const subscribe = { after, initial: options?.initial }
-    const attachable = memoryLog.attachable(log)
-    // the in-memory log pushes its events to the connection (no `Stream` to run per connection)
-    const messages = attachable && logOptions.onSlowClient !== "backpressure"
-      ? { _tag: "PushSource" as const, attach: (push: connection.Push<memoryLog.Attached>) => log[memoryLog.AttachTypeId].attach(subscribe, push) }
-      : log.subscribe(subscribe)
-    // an event of the in-memory log is rendered once for all connections when there are several
-    // (for one, it costs more); other engines give each subscription its own event objects
-    const share = attachable ? log[memoryLog.AttachTypeId].several : undefined
-    return Effect.succeed(
-      response(bodyOf(messages, logOptions, options?.onReset ?? resetEvent, share, { node: true, metrics: routeMetrics }), logOptions)
-    )
-  }))
-
-/**
- * The `EventLog` service as an SSE endpoint, resumable: the one-liner.
- *
- * @example
- * ```ts
- * import { MemoryEventLog, SseResponse } from "@streamwire/server"
- * import { HttpRouter } from "@effect/platform"
- * import { Effect } from "effect"
- *
- * const router = HttpRouter.empty.pipe(
- *   HttpRouter.get("/events", SseResponse.fromLog({ retry: "2 seconds" }))
- * )
- * // provide MemoryEventLog.layer() (or another EventLog) where the server is built
- * ```
- *
- * @since 0.1.0
- * @category resume
- */
-export const fromLog = (
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
+function fromEventLogImpl(
+  logOrTag: EventLog | Context.Tag<EventLog, EventLog>,
   options?: FromLogOptions
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | EventLog> =>
-  Effect.flatMap(EventLog, (log) => fromEventLog(log, options))
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | EventLog> {
+  return isTag(logOrTag) ? Effect.flatMap(logOrTag, (log) => follow(log, options)) : follow(logOrTag, options)
+}
+
+const isTag = (u: EventLog | Context.Tag<EventLog, EventLog>): u is Context.Tag<EventLog, EventLog> => Context.isTag(u)
+
+const follow = (
+  log: EventLog,
+  options: FromLogOptions | undefined
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
+  Effect.flatMap(lastEventId, (after) =>
+    Effect.map(metrics.current("sse"), (routeMetrics) => {
+      if (Option.isSome(after)) routeMetrics.resumed()
+      const logOptions = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" } as const
+      // the in-memory log pushes to connections that may drop messages or be ended (not wait)
+      const { messages, share } = attach.follow(
+        log,
+        { after, initial: options?.initial },
+        logOptions.onSlowClient !== "backpressure"
+      )
+      return response(
+        bodyOf(messages, logOptions, options?.onReset ?? resetEvent, share, { node: true, metrics: routeMetrics }),
+        logOptions
+      )
+    }))
 
 // ---------------------------------------------------------------------------------------------
 // POST then stream

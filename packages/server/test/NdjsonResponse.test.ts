@@ -21,7 +21,7 @@ describe("NdjsonResponse", () => {
       const url = yield* serve(
         HttpRouter.empty.pipe(
           HttpRouter.get("/rows", NdjsonResponse.make(Stream.make({ a: 1 }, [2, "x"], "é"), { headers: { "x-extra": "1" } })),
-          HttpRouter.get("/typed", NdjsonResponse.schema(Row, Stream.make({ at: new Date(0), n: 1 })))
+          HttpRouter.get("/typed", NdjsonResponse.schema(Stream.make({ at: new Date(0), n: 1 }), Row))
         )
       )
       const rows = yield* connect(`${url}/rows`)

@@ -49,7 +49,7 @@ describe("SseResponse", () => {
           HttpRouter.empty.pipe(
             HttpRouter.get(
               "/prices",
-              SseResponse.schema(Price, Stream.make({ symbol: "ACME", price: 42 }), { type: "price", heartbeat: false })
+              Stream.make({ symbol: "ACME", price: 42 }).pipe(SseResponse.schema(Price, { type: "price", heartbeat: false }))
             )
           )
         )
@@ -250,10 +250,10 @@ describe("SseResponse", () => {
         })
       ))
 
-    it.scopedLive("fromLog: the EventLog service as a route", () =>
+    it.scopedLive("fromEventLog(EventLog.EventLog): the EventLog service as a route", () =>
       Effect.gen(function*() {
         const url = yield* serve(
-          HttpRouter.empty.pipe(HttpRouter.get("/events", SseResponse.fromLog({ retry: "1 second", heartbeat: false })))
+          HttpRouter.empty.pipe(HttpRouter.get("/events", SseResponse.fromEventLog(EventLog.EventLog, { retry: "1 second", heartbeat: false })))
         )
         const log = yield* EventLog.EventLog
         const client = yield* connect(`${url}/events`)

@@ -198,7 +198,7 @@ const copy = (s: string) => Buffer.from(s, "utf8").toString("utf8")
 export const decode = (text: string): Array<Sse.SseMessage> =>
   Chunk.toArray(
     Effect.runSync(
-      Stream.make(text).pipe(Sse.decodeTextWith({ include: ["comment", "retry"] }), Stream.runCollect)
+      Stream.make(text).pipe(Sse.decodeText({ include: ["comment", "retry"] }), Stream.runCollect)
     )
   )
 

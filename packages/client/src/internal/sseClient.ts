@@ -78,7 +78,7 @@ export const connect = <R = never>(
       ? undefined
       : options?.reconnect ?? (original.method === "GET" ? defaultSchedule : undefined)
     const idle = options?.idleTimeout === undefined ? undefined : Duration.decode(options.idleTimeout)
-    const decode = Sse.decodeWith({
+    const decode = Sse.decode({
       include: ["retry", "id"],
       maxLineLength: options?.maxLineLength,
       maxEventSize: options?.maxEventSize

@@ -1,5 +1,6 @@
 /** @internal */
 import { LineTooLong } from "../CodecError.js"
+import type { Transducer } from "./transduce.js"
 
 /**
  * Receives each complete line as a range of a string, so consumers can look at a line without
@@ -108,5 +109,39 @@ export class LineScanner {
 
   private tooLong(size: number, offset: number): LineTooLong {
     return new LineTooLong({ limit: this.maxLineLength, size, line: this.lines + 1, offset })
+  }
+}
+
+/**
+ * `Lines.split`'s state machine: a {@link LineScanner} whose lines go to the output chunk.
+ *
+ * @internal
+ */
+export const splitter = (
+  maxLineLength: number,
+  keepTrailing: boolean
+): Transducer<string, string, LineTooLong> => {
+  const scanner = new LineScanner(maxLineLength)
+  let out: Array<string> = []
+  const sink = {
+    line(text: string, start: number, end: number) {
+      out.push(start === 0 && end === text.length ? text : text.slice(start, end))
+      return undefined
+    }
+  }
+  return {
+    push(input, into) {
+      out = into
+      for (let i = 0; i < input.length; i++) {
+        const error = scanner.push(input[i]!, sink)
+        if (error !== undefined) return error
+      }
+      return undefined
+    },
+    end(into) {
+      const rest = scanner.takeRest()
+      if (rest !== undefined && keepTrailing) into.push(rest)
+      return undefined
+    }
   }
 }

@@ -371,7 +371,7 @@ const fieldLines = (prefix: string, value: string): string => {
  *
  * @internal
  */
-export class Renderer implements Transducer<Sse.SseMessage, string, InvalidField>, Sse.Renderer {
+export class Renderer implements Transducer<Sse.SseMessage, string, InvalidField> {
   lastEventId = ""
   push(messages: ReadonlyArray<Sse.SseMessage>, out: Array<string>) {
     let s = ""

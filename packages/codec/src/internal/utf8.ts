@@ -1,5 +1,6 @@
 /** @internal */
 import { MalformedUtf8 } from "../CodecError.js"
+import type { Transducer } from "./transduce.js"
 
 /**
  * Reads of this size or less stay on V8's fast string paths; larger reads are decoded in slices.
@@ -241,4 +242,32 @@ export const firstInvalid = (bytes: Uint8Array): number => {
     i += len
   }
   return n
+}
+
+/**
+ * `Utf8.decode`'s state machine: one decoder over the stream, reads over {@link SLICE} decoded in slices.
+ *
+ * @internal
+ */
+export const decoder = (options: Utf8Options): Transducer<Uint8Array, string, MalformedUtf8> => {
+  const decoder = new Utf8Decoder(options)
+  return {
+    push(input, out) {
+      for (let i = 0; i < input.length; i++) {
+        const bytes = input[i]!
+        for (let at = 0; at < bytes.length; at += SLICE) {
+          const text = decoder.decode(bytes.length <= SLICE ? bytes : bytes.subarray(at, at + SLICE))
+          if (typeof text !== "string") return text
+          if (text.length > 0) out.push(text)
+        }
+      }
+      return undefined
+    },
+    end(out) {
+      const text = decoder.end()
+      if (typeof text !== "string") return text
+      if (text.length > 0) out.push(text)
+      return undefined
+    }
+  }
 }

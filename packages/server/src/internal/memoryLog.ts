@@ -2,7 +2,7 @@
  * The in-memory event log: a compacting array of retained entries and an unbounded PubSub for the
  * live part of `subscribe`. Every subscriber drains its PubSub subscription promptly (the response
  * layer keeps its own bounded per-connection buffer), so the PubSub holds only what is in flight.
- * Responses can also attach to the log (`AttachTypeId`): `append` hands each entry to them
+ * Responses can also attach to the log (`internal/attach.ts`): `append` hands each entry to them
  * directly, which spares each connection a fiber, a `Stream` and a subscription.
  *
  * @internal
@@ -21,16 +21,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { EventInput, EventLog, LogItem, Reset, SubscribeOptions } from "../EventLog.js"
 import { afterId } from "../EventLog.js"
-
-/** @internal */
-export interface Entry {
-  readonly _tag: "Entry"
-  readonly seq: number
-  readonly at: number
-  readonly event: Sse.SseEvent
-  /** The event rendered and encoded, once, when several connections write it. */
-  bytes: Uint8Array | undefined
-}
+import { type Attachable, AttachTypeId, type Entry, type Pusher } from "./attach.js"
 
 /** @internal */
 export interface Options {
@@ -43,42 +34,6 @@ export const DEFAULT_MAX_EVENTS = 1000
 
 /** A subscription as a pull (`Option.none()` never comes: a subscription ends only when interrupted). */
 type Pull = Effect.Effect<Chunk.Chunk<LogItem>, Option.Option<never>>
-
-/**
- * The in-memory log can also hand its events straight to a connection: `attach` replays what the
- * subscription would, then calls `push` with each appended event, synchronously, within `append`,
- * until it detaches. A response drives no `Stream`, no fiber and no queue of its own for the
- * subscription (they are most of a connection's memory and of its cost per event); its `push`
- * must be quick and must not fail (it buffers, or ends the connection).
- *
- * @internal
- */
-export const AttachTypeId: unique symbol = Symbol.for("@streamwire/server/MemoryEventLog/attach")
-
-/** @internal */
-export interface Attachable {
-  readonly [AttachTypeId]: {
-    /** Replays and registers in one step; gives back the function that detaches (idempotent). */
-    readonly attach: (
-      options: SubscribeOptions | undefined,
-      push: Pusher
-    ) => Effect.Effect<() => void>
-    /** Whether several connections are attached now. */
-    readonly several: () => boolean
-  }
-}
-
-/** An attached connection: one item at a time, or a replay at once. @internal */
-export interface Pusher {
-  readonly one: (item: Attached) => void
-  readonly all: (items: ReadonlyArray<Attached>) => void
-}
-
-/** What an attached connection receives: entries (event and shared bytes), and a leading reset. */
-export type Attached = Entry | Reset
-
-/** @internal */
-export const attachable = (log: EventLog): log is EventLog & Attachable => AttachTypeId in log
 
 /** Retained entries, oldest first, in `entries[head..]`. */
 class Store {

@@ -12,10 +12,9 @@
 import { Sse } from "@streamwire/codec"
 import * as Either from "effect/Either"
 import type { Out } from "./connection.js"
-import type { Entry } from "./memoryLog.js"
+import type { Entry } from "./attach.js"
 
 const encoder = new TextEncoder()
-
 
 /** @internal */
 export class SseEncoder {
@@ -40,15 +39,17 @@ export class SseEncoder {
       entry.bytes = encoder.encode(r.right)
     }
     out.bytes(entry.bytes)
-    this.renderer.lastEventId = id
+    // the shared bytes carried `id:`: the client holds it now (rendering a `LastEventId` message
+    // is how the renderer is told; its own text is not written)
+    this.renderer.render({ _tag: "LastEventId", id })
     return undefined
   }
 
   /** Encodes one message into `out`; returns `InvalidField` if it cannot be written. */
   encode(m: Sse.SseMessage, out: Out): Sse.InvalidField | undefined {
     const r = this.renderer.render(m)
-    if (typeof r !== "string") return r
-    if (r.length > 0) out.text(r)
+    if (Either.isLeft(r)) return r.left
+    if (r.right.length > 0) out.text(r.right)
     return undefined
   }
 }
