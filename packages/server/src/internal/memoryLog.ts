@@ -107,20 +107,26 @@ export const make = (options?: Options): Effect.Effect<EventLog, never, Scope.Sc
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<Entry>(), PubSub.shutdown)
     let subscribers = 0
 
+    // the event types seen valid (a log uses a few): checked once each
+    const validTypes = new Set<string>()
     const append = (input: EventInput) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.suspend(() => {
-          const checked = Sse.event({ data: input.data, type: input.type, id: "x" })
+      Effect.clockWith((clock) => {
+        const type = input.type === undefined || input.type === "" ? "message" : input.type
+        if (!validTypes.has(type)) {
+          const checked = Sse.event({ data: "", type })
           if (Either.isLeft(checked)) return Effect.fail(checked.left)
-          // id assignment, retention and publication in one synchronous step: publication order is id order
-          const seq = store.nextSeq++
-          const event: Sse.SseEvent = { _tag: "SseEvent", type: checked.right.type, data: input.data, lastEventId: store.idOf(seq) }
-          const entry: Entry = { _tag: "Entry", seq, at: now, event, bytes: undefined }
-          store.push(entry, now)
-          pubsub.unsafeOffer(entry)
-          for (const push of attached) push.one(entry)
-          return Effect.succeed(event)
-        }))
+          if (validTypes.size < 1024) validTypes.add(type)
+        }
+        const now = clock.unsafeCurrentTimeMillis()
+        // id assignment, retention and publication in one synchronous step: publication order is id order
+        const seq = store.nextSeq++
+        const event: Sse.SseEvent = { _tag: "SseEvent", type, data: input.data, lastEventId: store.idOf(seq) }
+        const entry: Entry = { _tag: "Entry", seq, at: now, event, bytes: undefined }
+        store.push(entry, now)
+        pubsub.unsafeOffer(entry)
+        for (const push of attached) push.one(entry)
+        return Effect.succeed(event)
+      })
 
     /** What a subscription starts with (after the store is trimmed to now). */
     const replayOf = <A>(subscribeOptions: SubscribeOptions | undefined, f: (entries: ReadonlyArray<Entry>) => Array<A>): Array<A | Reset> => {
