@@ -117,7 +117,13 @@ const toLogError = (operation: "append" | "subscribe" | "read") => (e: RedisCall
 // ---------------------------------------------------------------------------------------------
 // scripts
 
-const APPEND_LUA = `
+
+/**
+ * Appends, one or many in one call (what queued while the previous call was in flight): each
+ * entry's `prev` is the id of the entry before it (the stream's last one for the first). ARGV: maxLen, trim, minAge, n,
+ * then n pairs (type, data). Returns the ids in order.
+ */
+const APPEND_MANY_LUA = `
 local key = KEYS[1]
 local prev = '0-0'
 local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
@@ -129,18 +135,26 @@ elseif redis.call('EXISTS', key) == 1 then
     if info[i] == 'last-generated-id' then prev = info[i + 1] end
   end
 end
-local id
+local n = tonumber(ARGV[4])
+local ids = {}
+for i = 1, n do
+  local t = ARGV[3 + 2 * i]
+  local d = ARGV[4 + 2 * i]
+  local id
+  if ARGV[1] ~= '' then
+    id = redis.call('XADD', key, 'MAXLEN', ARGV[2], ARGV[1], '*', 'type', t, 'data', d, 'prev', prev)
+  else
+    id = redis.call('XADD', key, '*', 'type', t, 'data', d, 'prev', prev)
+  end
+  ids[i] = id
+  prev = id
+end
 if ARGV[3] ~= '' then
-  id = redis.call('XADD', key, 'MAXLEN', ARGV[4], ARGV[3], '*', 'type', ARGV[1], 'data', ARGV[2], 'prev', prev)
-else
-  id = redis.call('XADD', key, '*', 'type', ARGV[1], 'data', ARGV[2], 'prev', prev)
+  local tm = redis.call('TIME')
+  local cutoff = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000) - tonumber(ARGV[3])
+  if cutoff > 0 then redis.call('XTRIM', key, 'MINID', ARGV[2], string.format('%d', cutoff) .. '-0') end
 end
-if ARGV[5] ~= '' then
-  local t = redis.call('TIME')
-  local cutoff = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[5])
-  if cutoff > 0 then redis.call('XTRIM', key, 'MINID', ARGV[4], string.format('%d', cutoff) .. '-0') end
-end
-return id
+return ids
 `
 
 /** Atomically: does the key exist, its last generated id, and (ARGV[1] non-empty) a page from ARGV[1]. */
@@ -158,11 +172,14 @@ return {1, lastGen, entries}
 `
 
 interface Scripts {
-  streamwireAppend(key: string, type: string, data: string, maxLen: string, trim: string, minAge: string): Promise<unknown>
+  streamwireAppendMany(key: string, ...args: Array<string>): Promise<unknown>
   streamwireHandshake(key: string, start: string, count: string): Promise<unknown>
 }
 
 type Client = Redis & Scripts
+
+/** Appends written by one call at most (each is two script arguments). */
+const MAX_APPEND_BATCH = 512
 
 // ---------------------------------------------------------------------------------------------
 // entries
@@ -288,7 +305,7 @@ export const connect = (options: Options): Effect.Effect<{ client: Client; reade
       Effect.sync(() => {
         const c = createClient(options)
         c.on("error", logError("command"))
-        c.defineCommand("streamwireAppend", { numberOfKeys: 1, lua: APPEND_LUA })
+        c.defineCommand("streamwireAppendMany", { numberOfKeys: 1, lua: APPEND_MANY_LUA })
         c.defineCommand("streamwireHandshake", { numberOfKeys: 1, lua: HANDSHAKE_LUA })
         return c as Client
       }),
@@ -369,24 +386,51 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
     })
     yield* Effect.forkScoped(Effect.interruptible(follow))
 
-    // --- append
+    // --- append: batched. While one call is in flight, appends queue; the next call writes them
+    // all (one script, one round trip, in call order), so the rate follows Redis's throughput
+    // instead of its latency, and the tail reads them in one XREAD.
+    interface Pending {
+      readonly type: string
+      readonly data: string
+      readonly resume: (effect: Effect.Effect<string, RedisCallError>) => void
+    }
+    let queue: Array<Pending> = []
+    let inFlight = false
+    const maxLen = o.maxLength === undefined ? "" : String(o.maxLength)
+    const minAge = o.minAgeMillis === undefined ? "" : String(Math.round(o.minAgeMillis))
+    const sendQueued = (): void => {
+      if (queue.length === 0) {
+        inFlight = false
+        return
+      }
+      inFlight = true
+      const batch = queue.length <= MAX_APPEND_BATCH ? queue : queue.slice(0, MAX_APPEND_BATCH)
+      queue = queue.length <= MAX_APPEND_BATCH ? [] : queue.slice(MAX_APPEND_BATCH)
+      const args: Array<string> = [maxLen, o.trim, minAge, String(batch.length)]
+      for (const p of batch) args.push(p.type, p.data)
+      client.streamwireAppendMany(key, ...args).then(
+        (ids) => {
+          const list = ids as Array<unknown>
+          for (let i = 0; i < batch.length; i++) batch[i]!.resume(Effect.succeed(String(list[i])))
+          sendQueued()
+        },
+        (cause) => {
+          for (const p of batch) p.resume(Effect.fail(new RedisCallError({ cause })))
+          sendQueued()
+        }
+      )
+    }
     const append = (input: EventLog.EventInput) =>
       Effect.suspend((): Effect.Effect<Sse.SseEvent, Sse.InvalidField | EventLog.EventLogError> => {
         const checked = Sse.event({ data: input.data, type: input.type, id: "x" })
         if (Either.isLeft(checked)) return Effect.fail(checked.left)
         const type = checked.right.type
-        return call(() =>
-          client.streamwireAppend(
-            key,
-            type,
-            input.data,
-            o.maxLength === undefined ? "" : String(o.maxLength),
-            o.trim,
-            o.minAgeMillis === undefined ? "" : String(Math.round(o.minAgeMillis))
-          )
-        ).pipe(
+        return Effect.async<string, RedisCallError>((resume) => {
+          queue.push({ type, data: input.data, resume })
+          if (!inFlight) sendQueued()
+        }).pipe(
           Effect.mapError(toLogError("append")),
-          Effect.map((id): Sse.SseEvent => ({ _tag: "SseEvent", type, data: input.data, lastEventId: String(id) }))
+          Effect.map((id): Sse.SseEvent => ({ _tag: "SseEvent", type, data: input.data, lastEventId: id }))
         )
       })
 
