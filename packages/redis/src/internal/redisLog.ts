@@ -180,6 +180,8 @@ type Client = Redis & Scripts
 
 /** Appends written by one call at most (each is two script arguments). */
 const MAX_APPEND_BATCH = 512
+/** Append calls in flight at once on the command connection. */
+const MAX_APPENDS_IN_FLIGHT = 4
 
 // ---------------------------------------------------------------------------------------------
 // entries
@@ -386,39 +388,48 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
     })
     yield* Effect.forkScoped(Effect.interruptible(follow))
 
-    // --- append: batched. While one call is in flight, appends queue; the next call writes them
-    // all (one script, one round trip, in call order), so the rate follows Redis's throughput
-    // instead of its latency, and the tail reads them in one XREAD.
+    // --- append: batched and pipelined. Appends made in one turn of the event loop go in one
+    // script call (one round trip, in call order); up to MAX_APPENDS_IN_FLIGHT calls are in flight
+    // on the connection (Redis runs them in order, so ids follow call order), and what queues
+    // meanwhile goes in the next call. The rate follows Redis's throughput, not its latency, and the
+    // tail reads a call's entries in one XREAD.
     interface Pending {
       readonly type: string
       readonly data: string
       readonly resume: (effect: Effect.Effect<string, RedisCallError>) => void
     }
     let queue: Array<Pending> = []
-    let inFlight = false
+    let inFlight = 0
+    let scheduled = false
     const maxLen = o.maxLength === undefined ? "" : String(o.maxLength)
     const minAge = o.minAgeMillis === undefined ? "" : String(Math.round(o.minAgeMillis))
+    const schedule = (): void => {
+      if (scheduled || queue.length === 0 || inFlight >= MAX_APPENDS_IN_FLIGHT) return
+      scheduled = true
+      queueMicrotask(sendQueued)
+    }
     const sendQueued = (): void => {
-      if (queue.length === 0) {
-        inFlight = false
-        return
+      scheduled = false
+      while (queue.length > 0 && inFlight < MAX_APPENDS_IN_FLIGHT) {
+        const batch = queue.length <= MAX_APPEND_BATCH ? queue : queue.slice(0, MAX_APPEND_BATCH)
+        queue = queue.length <= MAX_APPEND_BATCH ? [] : queue.slice(MAX_APPEND_BATCH)
+        const args: Array<string> = [maxLen, o.trim, minAge, String(batch.length)]
+        for (const p of batch) args.push(p.type, p.data)
+        inFlight++
+        client.streamwireAppendMany(key, ...args).then(
+          (ids) => {
+            inFlight--
+            const list = ids as Array<unknown>
+            for (let i = 0; i < batch.length; i++) batch[i]!.resume(Effect.succeed(String(list[i])))
+            schedule()
+          },
+          (cause) => {
+            inFlight--
+            for (const p of batch) p.resume(Effect.fail(new RedisCallError({ cause })))
+            schedule()
+          }
+        )
       }
-      inFlight = true
-      const batch = queue.length <= MAX_APPEND_BATCH ? queue : queue.slice(0, MAX_APPEND_BATCH)
-      queue = queue.length <= MAX_APPEND_BATCH ? [] : queue.slice(MAX_APPEND_BATCH)
-      const args: Array<string> = [maxLen, o.trim, minAge, String(batch.length)]
-      for (const p of batch) args.push(p.type, p.data)
-      client.streamwireAppendMany(key, ...args).then(
-        (ids) => {
-          const list = ids as Array<unknown>
-          for (let i = 0; i < batch.length; i++) batch[i]!.resume(Effect.succeed(String(list[i])))
-          sendQueued()
-        },
-        (cause) => {
-          for (const p of batch) p.resume(Effect.fail(new RedisCallError({ cause })))
-          sendQueued()
-        }
-      )
     }
     const append = (input: EventLog.EventInput) =>
       Effect.suspend((): Effect.Effect<Sse.SseEvent, Sse.InvalidField | EventLog.EventLogError> => {
@@ -427,7 +438,7 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
         const type = checked.right.type
         return Effect.async<string, RedisCallError>((resume) => {
           queue.push({ type, data: input.data, resume })
-          if (!inFlight) sendQueued()
+          schedule()
         }).pipe(
           Effect.mapError(toLogError("append")),
           Effect.map((id): Sse.SseEvent => ({ _tag: "SseEvent", type, data: input.data, lastEventId: id }))
