@@ -1,5 +1,5 @@
 /**
- * Codec benchmark: `npm run bench` (this file: `npx tsx bench/codec.ts [--quick]`).
+ * Codec benchmark: `npm run bench` (this file: `npm run tsx -- bench/codec.ts [--quick]`).
  *
  * Corpora are generated (seeded) and fed as 16 KiB and 64 KiB reads cut at arbitrary bytes. Ours
  * run as real Effect Streams, one `Chunk` per read, drained per chunk; peers run as their users

@@ -1,5 +1,5 @@
 /**
- * Load benchmark: `npm run bench:load` (`npx tsx bench/load.ts [--connections 5000] [--hold 30]
+ * Load benchmark: `npm run bench:load` (`npm run tsx -- bench/load.ts [--connections 5000] [--hold 30]
  * [--burst 100] [--paced 20] [--pace-ms 250] [--heartbeat 5] [--server both|streamwire|baseline]`;
  * `--scenario paced [--paced-connections 200] [--paced-rate 10] [--paced-seconds 10]` runs the other
  * scenario: connections that each get a stream of their own, paced, measuring server CPU and the
@@ -294,7 +294,7 @@ const run = async (kind: "baseline" | "streamwire"): Promise<Result> => {
   const name = kind === "baseline" ? "node:http baseline" : "streamwire"
   console.log(`\n== ${name}`)
   const child: ChildProcess = fork(self, ["--serve", kind, ...process.argv.slice(2)], {
-    execArgv: ["--import", "tsx", "--expose-gc"],
+    execArgv: ["--conditions=@streamwire/source", "--import", "tsx", "--expose-gc"],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
   const messages: Array<Record<string, unknown>> = []

@@ -12,7 +12,7 @@
  * Starts its own redis-server (a free port, a temp dir, no persistence) and stops it. Both
  * "instances" share this process's event loop, so the Redis figures include both instances' CPU.
  *
- *   npx tsx bench/redis.ts
+ *   npm run tsx -- bench/redis.ts
  */
 import { RedisEventLog } from "@streamwire/redis"
 import { type EventLog, MemoryEventLog } from "@streamwire/server"

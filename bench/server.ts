@@ -1,5 +1,5 @@
 /**
- * Server benchmark: `npm run bench` (this file: `npx tsx bench/server.ts [--quick]`).
+ * Server benchmark: `npm run bench` (this file: `npm run tsx -- bench/server.ts [--quick]`).
  *
  * Two servers on 127.0.0.1, same wire format (`id`, `event`, `data` of ~100 bytes):
  * - baseline: plain `node:http`, each event rendered once and written with `res.write` to every

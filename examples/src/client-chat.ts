@@ -4,7 +4,7 @@
  * With `--ndjson`, asks `/chat.ndjson` instead and reads the answer as NDJSON.
  *
  *   npm start                                                      # in another terminal
- *   npx tsx examples/src/client-chat.ts "tell me a story" [--ndjson] [base url]
+ *   npm run tsx -- examples/src/client-chat.ts "tell me a story" [--ndjson] [base url]
  */
 import { type HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"

@@ -1,11 +1,12 @@
 /**
  * Follows the demo server's `/events` with EventSource semantics, printing each event and each
  * reconnect. Restart the server while it runs: the client reconnects (backing off while the server
- * is down) and resumes from the last event id, so no event is missed or repeated. Ctrl-C closes the
- * stream, which aborts the request.
+ * is down) and resumes from the last event id; the demo keeps its log on disk (or in Redis), so no
+ * event is missed or repeated. (On a server with an in-memory log the restart would come as an
+ * `event: reset`.) Ctrl-C closes the stream, which aborts the request.
  *
  *   npm start                                   # in another terminal: the demo server
- *   npx tsx examples/src/client-events.ts [url] # default http://127.0.0.1:8080/events
+ *   npm run tsx -- examples/src/client-events.ts [url] # default http://127.0.0.1:8080/events
  */
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Reconnect, SseClient } from "@streamwire/client"

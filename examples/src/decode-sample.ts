@@ -1,7 +1,7 @@
 /**
  * Decodes a sample SSE byte stream, cut into awkward chunks, and prints each event.
  *
- *   npx tsx examples/src/decode-sample.ts
+ *   npm run tsx -- examples/src/decode-sample.ts
  */
 import { Sse } from "@streamwire/codec"
 import { Console, Effect, Schema, Stream } from "effect"

@@ -487,7 +487,7 @@ function sendSse(body) {
       }
       if (type === "token") view.append(data.join("\\n"))
       else if (type === "done") { running.Sse.ended = true; view.done() }
-      else if (type === "error") view.error(data.join(" "))
+      else if (type === "stream-error") view.error(data.join(" "))
     }
   })
 }

@@ -15,19 +15,23 @@
  *   curl -N -H 'Last-Event-ID: <an id you saw>' localhost:8080/events
  *   curl -N localhost:8080/chat -d '{"prompt":"hello there"}' -H 'content-type: application/json'
  *
- * With STREAMWIRE_REDIS_URL=redis://127.0.0.1:6379 the ticker log lives in Redis (several demo
+ * The ticker log is a FileEventLog in .streamwire-data/demo-events/ (created on first start;
+ * STREAMWIRE_DATA_DIR=… to move it): restart the server and every client resumes where it was.
+ * With STREAMWIRE_REDIS_URL=redis://127.0.0.1:6379 the log lives in Redis instead (several demo
  * instances then serve one resumable stream).
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { RedisEventLog } from "@streamwire/redis"
-import { MemoryEventLog } from "@streamwire/server"
+import { FileEventLog } from "@streamwire/server"
 import { Console, Effect, Layer } from "effect"
 import { createServer } from "node:http"
+import * as Path from "node:path"
 import * as DemoApp from "./demo-app.js"
 
 const port = Number(process.env["PORT"] ?? 8080)
+const dataDir = Path.resolve(process.env["STREAMWIRE_DATA_DIR"] ?? ".streamwire-data", "demo-events")
 
 // On shutdown the platform removes the request handler, then waits for every connection to close.
 // A client reconnecting over a kept-alive socket in that window would wait for an answer that never
@@ -48,15 +52,15 @@ const App = Layer.scopedDiscard(Effect.flatMap(DemoApp.make(), HttpServer.serveE
 
 const Main = App.pipe(
   // STREAMWIRE_REDIS_URL set: the log lives in a Redis stream, shared by every demo instance;
-  // otherwise the in-memory log
+  // otherwise in files on this machine, so the history survives a restart
   Layer.provide(
-    RedisEventLog.layerFromEnv(MemoryEventLog.layer({ maxEvents: 500, maxAge: "10 minutes" }), {
+    RedisEventLog.layerFromEnv(FileEventLog.layer({ directory: dataDir, maxEvents: 500, maxAge: "10 minutes" }), {
       key: "streamwire:demo",
       retention: { maxLength: 500 }
     })
   ),
   Layer.provide(NodeHttpServer.layer(createNodeServer, { port })),
-  Layer.tap(() => Console.log(`streamwire demo listening on http://localhost:${port}/`))
+  Layer.tap(() => Console.log(`streamwire demo listening on http://localhost:${port}/ (events kept in ${dataDir} unless STREAMWIRE_REDIS_URL is set)`))
 )
 
 NodeRuntime.runMain(Layer.launch(Main))

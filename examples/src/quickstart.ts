@@ -3,7 +3,7 @@
  * server's stream ends after three events; the client reconnects (after the server's `retry:`
  * hint) with `Last-Event-ID`, and the server resumes after it.
  *
- *   npx tsx examples/src/quickstart.ts     # received 1, 2, 3, 4, 5
+ *   npm run tsx -- examples/src/quickstart.ts     # received 1, 2, 3, 4, 5
  */
 import { FetchHttpClient, HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"

@@ -46,6 +46,41 @@ export class UnexpectedResponse extends Data.TaggedError("UnexpectedResponse")<{
 }
 
 /**
+ * A redirect was not followed: more than `maxRedirects` (default 10) in a row. Fatal, like
+ * {@link UnexpectedResponse} (no reconnect). Redirects are followed by the Fetch standard's rules
+ * on every HttpClient: 303 (and 301/302 for POST) become a GET without body, 307/308 keep method
+ * and body, and `Authorization`, `Cookie` and `Proxy-Authorization` are dropped when a redirect
+ * leaves the origin (scheme, host, port).
+ *
+ * @example
+ * ```ts
+ * import { ClientError, SseClient } from "@streamwire/client"
+ * import { Effect, Stream } from "effect"
+ *
+ * const program = SseClient.events("http://127.0.0.1:8080/loop", { maxRedirects: 3 }).pipe(
+ *   Stream.runDrain,
+ *   Effect.catchTag("TooManyRedirects", (e: ClientError.TooManyRedirects) =>
+ *     Effect.logError(`gave up after ${e.limit} redirects, next: ${e.location}`))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TooManyRedirects extends Data.TaggedError("TooManyRedirects")<{
+  readonly method: string
+  readonly url: string
+  /** The limit that was reached (`maxRedirects`). */
+  readonly limit: number
+  /** Where the next redirect pointed. */
+  readonly location: string
+}> {
+  override get message(): string {
+    return `${this.method} ${this.url}: more than ${this.limit} redirects (next: ${this.location})`
+  }
+}
+
+/**
  * No byte (no event, no heartbeat comment, no response headers) arrived within the idle timeout:
  * the connection is treated as dropped.
  *

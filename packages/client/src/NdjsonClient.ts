@@ -13,7 +13,7 @@ import type * as Duration from "effect/Duration"
 import { dual } from "effect/Function"
 import * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
-import type { ConnectionLost, UnexpectedResponse } from "./ClientError.js"
+import type { ConnectionLost, TooManyRedirects, UnexpectedResponse } from "./ClientError.js"
 import * as internal from "./internal/ndjsonClient.js"
 import { isRequestInput, type RequestInput } from "./internal/request.js"
 
@@ -34,7 +34,7 @@ import { isRequestInput, type RequestInput } from "./internal/request.js"
 export interface Options extends Ndjson.DecodeOptions {
   /** Fail with `ConnectionLost` (cause `IdleTimeout`) when no byte arrives for this long. Default: none. */
   readonly idleTimeout?: Duration.DurationInput | undefined
-  /** Redirects to follow (default 10). */
+  /** Redirects to follow (default 10; see `SseClient.Options.maxRedirects`). */
   readonly maxRedirects?: number | undefined
 }
 
@@ -59,6 +59,7 @@ export interface Options extends Ndjson.DecodeOptions {
 export type NdjsonClientError =
   | UnexpectedResponse
   | ConnectionLost
+  | TooManyRedirects
   | HttpClientError.RequestError
   | Ndjson.DecodeError
 

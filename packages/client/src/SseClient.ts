@@ -20,7 +20,7 @@ import { dual } from "effect/Function"
 import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import type { ConnectionLost, DropCause, UnexpectedResponse } from "./ClientError.js"
+import type { ConnectionLost, DropCause, TooManyRedirects, UnexpectedResponse } from "./ClientError.js"
 import { isRequestInput } from "./internal/request.js"
 import * as internal from "./internal/sseClient.js"
 import type * as Reconnect from "./Reconnect.js"
@@ -77,7 +77,11 @@ export interface Options<R = never> {
    * 30 seconds; `false` waits as long as the HttpClient does.
    */
   readonly connectTimeout?: Duration.DurationInput | false | undefined
-  /** Redirects to follow (default 10; `0` turns following off where the HttpClient allows it). */
+  /**
+   * Redirects to follow (default 10; more fails with `TooManyRedirects`; `0`: a 3xx is the answer,
+   * an `UnexpectedResponse`). Followed by the Fetch standard's rules on every HttpClient, credentials
+   * dropped across origins: see `ClientError.TooManyRedirects`.
+   */
   readonly maxRedirects?: number | undefined
   /** Longest line accepted (default 1 MiB); passed to `Sse.decode`. */
   readonly maxLineLength?: number | undefined
@@ -258,6 +262,7 @@ export type Element = Sse.SseEvent | Lifecycle
 export type SseClientError =
   | UnexpectedResponse
   | ConnectionLost
+  | TooManyRedirects
   | HttpClientError.RequestError
   | Sse.DecodeError
 
@@ -301,7 +306,11 @@ export const isEvent = (element: Element): element is Sse.SseEvent => element._t
  * `Closed`), interleaved in the order they happened. Needs an `HttpClient`.
  *
  * Connection rules (WHATWG EventSource): sends `Accept: text/event-stream`,
- * `Cache-Control: no-store` and, when the last event id is non-empty, `Last-Event-ID`. 200 with
+ * `Cache-Control: no-store` and, when the last event id is non-empty, `Last-Event-ID` (the id's
+ * UTF-8 bytes, as EventSource sends them; an id a header cannot carry — control characters, or
+ * spaces or tabs at either end, which HTTP trims — goes as the `lastEventId` query parameter
+ * instead, which `@streamwire/server` reads too). Redirects are followed by the Fetch standard's
+ * rules on every HttpClient (see `maxRedirects`). 200 with
  * `text/event-stream` opens; 204 ends the stream cleanly; any other status or content type fails
  * with `UnexpectedResponse`; a transport error, the idle timeout or the end of the body reconnects
  * when the schedule says so, else fails with `ConnectionLost` (or, with `reconnect: false`, ends

@@ -14,7 +14,7 @@ const ndjsonHead = { "content-type": "application/x-ndjson" }
 
 describe.each(clients)("NdjsonClient with %s", (_, layer) => {
   const test = (name: string, self: () => Effect.Effect<void, unknown, any>) =>
-    it.live(name, () => Effect.scoped(self()).pipe(Effect.provide(layer)) as Effect.Effect<void, unknown>, 15_000)
+    it.live(name, () => Effect.scoped(self()).pipe(Effect.provide(layer)) as Effect.Effect<void, unknown>, 60_000)
 
   test("typed values, Accept: application/x-ndjson, any chunking", () =>
     Effect.gen(function*() {

@@ -18,7 +18,7 @@ const fast = { retry: "5 millis", reconnect: Reconnect.reconnectionTime } as con
 
 describe.each(clients)("SseClient with %s", (_, layer) => {
   const test = (name: string, self: () => Effect.Effect<void, unknown, any>) =>
-    it.live(name, () => Effect.scoped(self()).pipe(Effect.provide(layer)) as Effect.Effect<void, unknown>, 15_000)
+    it.live(name, () => Effect.scoped(self()).pipe(Effect.provide(layer)) as Effect.Effect<void, unknown>, 60_000)
 
   test("opens on 200 text/event-stream, sends Accept and Cache-Control, no Last-Event-ID at first", () =>
     Effect.gen(function*() {

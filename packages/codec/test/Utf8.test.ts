@@ -127,7 +127,7 @@ describe("Utf8.decode", () => {
           new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes)
         )
       }),
-    { timeout: 30_000, fastCheck: { numRuns: 600 } }
+    { timeout: 120_000, fastCheck: { numRuns: 600 } }
   )
 
   it.effect.prop(

@@ -8,9 +8,17 @@ export const reads = <A>(pieces: ReadonlyArray<A>): Stream.Stream<A> =>
 
 export const bytes = (...pieces: ReadonlyArray<string>) => reads(pieces.map((p) => enc.encode(p)))
 
+/**
+ * A turn of the event loop. A property whose runs are all synchronous Effects would otherwise run
+ * hundreds of them in one macrotask, starving the worker's I/O: on a loaded machine vitest's own
+ * messages then time out ("Timeout calling onTaskUpdate") and the test's timeout fires late.
+ */
+export const macrotask = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+
 /** Every element delivered, and how the stream ended (success, or the failure). */
 export const collect = <A, E>(stream: Stream.Stream<A, E>) =>
   Effect.gen(function*() {
+    yield* macrotask
     const out: Array<A> = []
     const exit = yield* Stream.runForEachChunk(stream, (chunk) => Effect.sync(() => out.push(...Chunk.toReadonlyArray(chunk)))).pipe(Effect.either)
     return { out, error: Either.isLeft(exit) ? exit.left : undefined }

@@ -94,6 +94,12 @@ export interface Options {
    * gives up, the subscription fails with an `EventLogError`.
    */
   readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
+  /**
+   * How long the layer waits at start for Redis to answer (a `PING`); then it fails with an
+   * `EventLogError` whose cause, a {@link RedisUnreachable}, names the URL (password redacted) and
+   * the last connection error. Default 5 seconds.
+   */
+  readonly connectTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -179,6 +185,39 @@ export const layer = (options: Options): Layer.Layer<EventLog.EventLog, EventLog
   Layer.scoped(EventLog.EventLog, make(options))
 
 /**
+ * The cause of the `EventLogError` the layer fails with when Redis does not answer within
+ * `connectTimeout` (an unreachable host, a wrong port or URL, a server that is not Redis): the
+ * URL with its password redacted, the timeout, and the last connection error.
+ *
+ * @example
+ * ```ts
+ * import { RedisEventLog } from "@streamwire/redis"
+ * import type { EventLog } from "@streamwire/server"
+ *
+ * const unreachable = (error: EventLog.EventLogError) => error.cause instanceof RedisEventLog.RedisUnreachable
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const RedisUnreachable: typeof internal.RedisUnreachable = internal.RedisUnreachable
+
+/**
+ * The type of {@link RedisUnreachable} errors.
+ *
+ * @example
+ * ```ts
+ * import type { RedisEventLog } from "@streamwire/redis"
+ *
+ * const where = (e: RedisEventLog.RedisUnreachable) => `${e.url}: ${e.message}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RedisUnreachable = internal.RedisUnreachable
+
+/**
  * The name of the environment variable {@link layerFromEnv} reads the URL from.
  *
  * @example
@@ -244,4 +283,4 @@ export const layerFromEnv = <E, R>(
     })
   )
 
-const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, "//***@")
+const redactUrl = internal.redactUrl

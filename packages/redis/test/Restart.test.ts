@@ -73,5 +73,5 @@ describe("Redis restarted mid-stream", () => {
       // and after the restart, everything appended before it is still there to resume from
       const again = yield* collect(a, { after: first[0]!.lastEventId }, 14)
       expect(yield* Fiber.join(again)).toEqual(range(2, 15))
-    }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)), { timeout: 30_000 })
+    }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)), { timeout: 60_000 })
 })

@@ -127,7 +127,7 @@ const respond = <E, R>(
       {
       status: options?.status ?? 200,
       contentType,
-        headers: { "cache-control": "no-cache", "x-accel-buffering": "no", ...toRecord(options?.headers) }
+        headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
       }
     ))
 
@@ -193,8 +193,23 @@ export const schema: {
 )
 
 /**
+ * Options of `fromJsonBody`: the response's, and the request body's byte limit.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FromJsonBodyOptions extends Options {
+  /**
+   * The most bytes of request body read (default `RequestBody.defaultMaxBytes`, 1 MiB); a larger
+   * body is answered `413` before anything is streamed.
+   */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/**
  * POST-then-stream as NDJSON: decode the JSON body with a Schema (a bad body gets a `400` with a
- * clear message, before anything is streamed), answer with a stream of values.
+ * clear message, before anything is streamed; one over `maxBodyBytes`, default 1 MiB, a `413`),
+ * answer with a stream of values.
  *
  * @example
  * ```ts
@@ -216,6 +231,6 @@ export const schema: {
 export const fromJsonBody = <B, I, RS, A, E, R>(
   bodySchema: Schema.Schema<B, I, RS>,
   f: (body: B) => Stream.Stream<A, E, R>,
-  options?: Options
+  options?: FromJsonBodyOptions
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | RS | R> =>
-  RequestBody.withJson(bodySchema, (value) => make(f(value), options))
+  RequestBody.withJson(bodySchema, (value) => make(f(value), options), { maxBytes: options?.maxBodyBytes })

@@ -1,6 +1,6 @@
 /**
  * Server-Sent Events responses for `@effect/platform`: a `Stream` of events becomes a streamed
- * `HttpServerResponse` (`text/event-stream; charset=utf-8`, `Cache-Control: no-cache`,
+ * `HttpServerResponse` (`text/event-stream; charset=utf-8`, `Cache-Control: no-cache, no-transform`,
  * `Connection: keep-alive`, `X-Accel-Buffering: no`), written as produced, with heartbeat comments
  * on a `Schedule` while the line is idle, an optional `retry:` hint, a bounded per-connection
  * buffer with a slow-client policy, and a defined ending when the stream fails. Resuming after the
@@ -15,8 +15,9 @@ import type * as Headers from "@effect/platform/Headers"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Sse } from "@streamwire/codec"
-import type * as Cause from "effect/Cause"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -42,14 +43,14 @@ import * as RequestBody from "./RequestBody.js"
  * ```ts
  * import { SseResponse } from "@streamwire/server"
  *
- * SseResponse.headers["cache-control"] // "no-cache"
+ * SseResponse.headers["cache-control"] // "no-cache, no-transform"
  * ```
  *
  * @since 0.1.0
  * @category constants
  */
 export const headers: Readonly<Record<string, string>> = {
-  "cache-control": "no-cache",
+  "cache-control": "no-cache, no-transform",
   "connection": "keep-alive",
   "x-accel-buffering": "no"
 }
@@ -78,17 +79,41 @@ export const contentType = "text/event-stream; charset=utf-8"
 export type SlowClientPolicy = connection.SlowClientPolicy
 
 /**
+ * The event type under which a stream failure is written by default (`onError: "event"`):
+ * `stream-error`, not `error`. A browser's `EventSource` dispatches an `event: error` to the same
+ * `onerror` listeners as its own connection errors, so a page could not tell "the server's stream
+ * failed" from "the network dropped"; a `stream-error` reaches only
+ * `addEventListener("stream-error", …)`, and `onerror` keeps meaning a transport error.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ *
+ * SseResponse.streamErrorType // "stream-error"
+ * // in the page: es.addEventListener("stream-error", (e) => show(e.data))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const streamErrorType = "stream-error"
+
+/**
  * What a failure of the stream becomes, once the response has started (the status is already 200):
- * - `"event"` (default): an `event: error` whose data is a safe, generic message, then close.
- * - `"close"`: just close.
+ * - `"event"` (default): an `event: stream-error` (see {@link streamErrorType}) whose data is a
+ *   safe, generic message, then close.
+ * - `"close"`: just close (the body ends cleanly: the client sees the end of the stream).
+ * - `"abort"`: end the response abruptly: what was written is flushed, then the connection is
+ *   destroyed without ending the body, so clients see a network error (an `EventSource`
+ *   reconnects with its `Last-Event-ID`). See also {@link Abort}.
  * - a function of the `Cause` giving the event to write (keep secrets out of it), then close.
  *
- * The cause is logged either way.
+ * The cause is logged either way. A failure with {@link Abort} always aborts, whatever `onError`.
  *
  * @since 0.1.0
  * @category models
  */
-export type OnError = "event" | "close" | ((cause: Cause.Cause<unknown>) => Sse.SseEvent)
+export type OnError = "event" | "close" | "abort" | ((cause: Cause.Cause<unknown>) => Sse.SseEvent)
 
 /**
  * Options of every SSE response.
@@ -120,10 +145,96 @@ export interface Options {
 
 const encoder = new TextEncoder()
 
+/**
+ * Ends a response abruptly when the stream fails with it: what was written is flushed, then the
+ * connection is destroyed (on Node, the socket) instead of ending the chunked body cleanly, so the
+ * client sees a network error, as when a server crashes or a proxy cuts the line; an `EventSource`
+ * reconnects with its `Last-Event-ID`. For tests, and to force a reconnect (say, to move clients
+ * to another instance). Whatever `onError` says; logged at debug level only. Without a Node socket
+ * (a web handler), the body stream dies instead, which aborts a web `Response`'s body.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { Sse } from "@streamwire/codec"
+ * import { Stream } from "effect"
+ *
+ * // three events, then a cut line: the client reconnects and resumes after "3"
+ * const handler = SseResponse.make(
+ *   Stream.make(1, 2, 3).pipe(
+ *     Stream.map((n) => Sse.unsafeEvent({ data: String(n), id: String(n) })),
+ *     Stream.concat(SseResponse.abort)
+ *   )
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Abort extends Data.TaggedError("Abort")<{}> {
+  override get message(): string {
+    return "the SSE response was aborted on purpose"
+  }
+}
+
+/**
+ * A stream that fails with {@link Abort} at once: concatenate it to end a response abruptly.
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { Sse } from "@streamwire/codec"
+ * import { Stream } from "effect"
+ *
+ * const cut = Stream.make(Sse.unsafeEvent({ data: "last" })).pipe(Stream.concat(SseResponse.abort))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const abort: Stream.Stream<never, Abort> = Stream.suspend(() => Stream.fail(new Abort()))
+
+const isAbort = (cause: Cause.Cause<unknown>): boolean => {
+  for (const failure of Cause.failures(cause)) if (failure instanceof Abort) return true
+  return false
+}
+
+/** The part of a Node socket used to cut a connection. */
+interface NodeSocket {
+  readonly destroyed: boolean
+  destroy(): void
+  write(chunk: Uint8Array, callback: () => void): unknown
+  once(event: string, listener: () => void): unknown
+  off(event: string, listener: () => void): unknown
+}
+
+const socketOf = (request: Option.Option<HttpServerRequest.HttpServerRequest>): NodeSocket | undefined => {
+  if (Option.isNone(request)) return undefined
+  const socket = (request.value.source as { socket?: unknown } | undefined)?.socket as NodeSocket | undefined
+  return typeof socket === "object" && socket !== null && typeof socket.destroy === "function" ? socket : undefined
+}
+
+/**
+ * Cuts the connection once what was written has left: the response is never ended cleanly (the
+ * last chunk of a chunked body is never sent). Without a socket, the body dies.
+ */
+const cut = (request: Option.Option<HttpServerRequest.HttpServerRequest>): Effect.Effect<void> => {
+  const socket = socketOf(request)
+  if (socket === undefined) return Effect.die(new Abort())
+  return Effect.async<void>((resume) => {
+    if (socket.destroyed) return resume(Effect.void)
+    const closed = () => resume(Effect.void)
+    socket.once("close", closed)
+    // an empty write's callback runs once everything written before it has been handed over
+    socket.write(new Uint8Array(0), () => socket.destroy())
+    return Effect.sync(() => socket.off("close", closed))
+  })
+}
+
 const errorEvent = (onError: OnError | undefined, cause: Cause.Cause<unknown>): Sse.SseEvent | undefined => {
-  if (onError === "close") return undefined
+  if (onError === "close" || onError === "abort") return undefined
   if (onError === undefined || onError === "event") {
-    return { _tag: "SseEvent", type: "error", data: "the stream failed", lastEventId: "" }
+    return { _tag: "SseEvent", type: streamErrorType, data: "the stream failed", lastEventId: "" }
   }
   return onError(cause)
 }
@@ -145,7 +256,35 @@ const bodyOf = <E>(
   options: Options | undefined,
   onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
   share: (() => boolean) | undefined,
-  transport: Transport
+  transport: Transport,
+  request: Option.Option<HttpServerRequest.HttpServerRequest> = Option.none()
+): Stream.Stream<Uint8Array> =>
+  Stream.suspend(() => {
+    // set when the stream failed with Abort (or onError is "abort"): the connection is cut after
+    // what was written
+    let aborted = false
+    return Stream.concat(
+      bytesOf(stream, options, onReset, share, (cause) => {
+        if (!isAbort(cause) && options?.onError !== "abort") return undefined
+        aborted = true
+        return isAbort(cause)
+          ? Effect.logDebug("SSE response aborted on purpose")
+          : Effect.logWarning("SSE stream failed; aborting the response", cause)
+      }, transport, () => aborted),
+      // (on the Node fast path the body ends when the connection takes the response over: the
+      // connection cuts it itself, see `cut` in the config)
+      Stream.suspend(() => aborted ? Stream.execute(cut(request)) : Stream.empty)
+    )
+  })
+
+const bytesOf = <E>(
+  stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<attach.Attached>,
+  options: Options | undefined,
+  onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
+  share: (() => boolean) | undefined,
+  aborting: (cause: Cause.Cause<unknown>) => Effect.Effect<void> | undefined,
+  transport: Transport,
+  aborted: () => boolean
 ): Stream.Stream<Uint8Array> => {
   const sse = new SseEncoder(share)
   const routeMetrics = transport.metrics
@@ -161,8 +300,10 @@ const bodyOf = <E>(
         : item._tag === "Reset"
         ? sse.encode((onReset ?? resetEvent)(item), out)
         : sse.encode(item, out),
-    onFailure: (cause) =>
-      Effect.as(
+    onFailure: (cause) => {
+      const abort = aborting(cause)
+      if (abort !== undefined) return Effect.as(abort, undefined)
+      return Effect.as(
         Effect.logWarning("SSE stream failed; closing the response", cause),
         Option.match(Option.fromNullable(errorEvent(options?.onError, cause)), {
           onNone: () => undefined,
@@ -172,13 +313,15 @@ const bodyOf = <E>(
               onRight: (text) => encoder.encode(text)
             })
         })
-      ),
+      )
+    },
     metrics: routeMetrics,
     onWritten: onReset === undefined && share === undefined
       ? undefined
       : (item) => {
         if (item._tag === "Reset") routeMetrics.reset(item.reason)
-      }
+      },
+    cut: aborted
   }
   return transport.node ? nodeResponse.body(stream, config) : connection.body(stream, config)
 }
@@ -252,10 +395,14 @@ export const make: <const A extends Stream.Stream<Sse.SseMessage, any, any> | Op
         Effect.context<R>(),
         (context) =>
           response(
-            bodyOf(Stream.provideContext(stream, context), options, undefined, undefined, {
-              node: true,
-              metrics: metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "sse")
-            }),
+            bodyOf(
+              Stream.provideContext(stream, context),
+              options,
+              undefined,
+              undefined,
+              { node: true, metrics: metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "sse") },
+              Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
+            ),
             options
           )
       ))
@@ -358,6 +505,10 @@ export const schemas: {
  * The id a reconnecting client resumes after: the `Last-Event-ID` header (which `EventSource`
  * sends on reconnect), else the `lastEventId` query parameter (for clients that cannot set headers,
  * e.g. a first `EventSource` connection that resumes a stored id). Empty values count as absent.
+ * The header carries the id's UTF-8 bytes (as `EventSource` and `@streamwire/client` send it) and
+ * is read back as UTF-8, so any id round-trips, non-ASCII included; header bytes that are not UTF-8
+ * are taken one character per byte (latin1). The query parameter is percent-decoded as
+ * `URLSearchParams` does (an invalid escape is kept or replaced, never an error).
  *
  * @example
  * ```ts
@@ -394,15 +545,74 @@ export const lastEventId: Effect.Effect<Option.Option<string>, never, HttpServer
  */
 export const lastEventIdOf = (request: HttpServerRequest.HttpServerRequest): Option.Option<string> => {
   const header = request.headers["last-event-id"]
-  if (header !== undefined && header !== "") return Option.some(header)
+  if (header !== undefined && header !== "") return Option.some(headerText(header))
   const q = request.url.indexOf("?")
   if (q < 0) return Option.none()
   const value = new URLSearchParams(request.url.slice(q + 1)).get("lastEventId")
   return value === null || value === "" ? Option.none() : Option.some(value)
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
 /**
- * Resume in one line: your stream factory gets the id the client resumes after.
+ * A header value as text: HTTP servers hand header values over as one character per byte
+ * (latin1), and `EventSource` sends the id's UTF-8 bytes, so bytes that form valid UTF-8 are read
+ * as UTF-8. Anything else (ASCII, already decoded text, or bytes that are not UTF-8, such as a
+ * client that sent latin1) is kept as it came.
+ */
+const headerText = (value: string): string => {
+  let high = false
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c > 0xff) return value
+    if (c > 0x7f) high = true
+  }
+  if (!high) return value
+  const bytes = new Uint8Array(value.length)
+  for (let i = 0; i < value.length; i++) bytes[i] = value.charCodeAt(i)
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    return value
+  }
+}
+
+/**
+ * What a {@link resume} factory returns when the stream has nothing left for this client: the
+ * response is a `204 No Content`, the one answer that tells an `EventSource` "stop, do not
+ * reconnect" (`@streamwire/client` ends its stream cleanly too).
+ *
+ * @example
+ * ```ts
+ * import { SseResponse } from "@streamwire/server"
+ * import { Sse } from "@streamwire/codec"
+ * import { Option, Stream } from "effect"
+ *
+ * // ten events in all; a client that has seen the last one is told to stop
+ * const handler = SseResponse.resume((after) => {
+ *   const next = Option.match(after, { onNone: () => 1, onSome: (id) => Number(id) + 1 })
+ *   return next > 10
+ *     ? SseResponse.noContent
+ *     : Stream.range(next, 10).pipe(Stream.map((n) => Sse.unsafeEvent({ data: String(n), id: String(n) })))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category resume
+ */
+export const noContent: unique symbol = Symbol.for("@streamwire/server/SseResponse/noContent")
+
+/**
+ * The type of {@link noContent}.
+ *
+ * @since 0.1.0
+ * @category resume
+ */
+export type NoContent = typeof noContent
+
+/**
+ * Resume in one line: your stream factory gets the id the client resumes after, and returns the
+ * stream, or {@link noContent} when there is nothing left (a `204`).
  *
  * @example
  * ```ts
@@ -424,10 +634,15 @@ export const lastEventIdOf = (request: HttpServerRequest.HttpServerRequest): Opt
  * @category resume
  */
 export const resume = <E, R>(
-  f: (lastEventId: Option.Option<string>) => Stream.Stream<Sse.SseMessage, E, R>,
+  f: (lastEventId: Option.Option<string>) => Stream.Stream<Sse.SseMessage, E, R> | NoContent,
   options?: Options
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest> =>
-  Effect.flatMap(lastEventId, (id) => make(f(id), options))
+  Effect.flatMap(lastEventId, (id) => {
+    const stream = f(id)
+    return stream === noContent
+      ? Effect.succeed(HttpServerResponse.empty({ status: 204, headers: { "cache-control": "no-store" } }))
+      : make(stream, options)
+  })
 
 /**
  * Options of {@link fromEventLog}.
@@ -530,8 +745,9 @@ const follow = (
   log: EventLog,
   options: FromLogOptions | undefined
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
-  Effect.flatMap(lastEventId, (after) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     Effect.map(metrics.current("sse"), (routeMetrics) => {
+      const after = lastEventIdOf(request)
       if (Option.isSome(after)) routeMetrics.resumed()
       const logOptions = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" } as const
       // the in-memory log pushes to connections that may drop messages or be ended (not wait)
@@ -541,7 +757,7 @@ const follow = (
         logOptions.onSlowClient !== "backpressure"
       )
       return response(
-        bodyOf(messages, logOptions, options?.onReset ?? resetEvent, share, { node: true, metrics: routeMetrics }),
+        bodyOf(messages, logOptions, options?.onReset ?? resetEvent, share, { node: true, metrics: routeMetrics }, Option.some(request)),
         logOptions
       )
     }))
@@ -550,9 +766,23 @@ const follow = (
 // POST then stream
 
 /**
+ * Options of `fromJsonBody`: the response's, and the request body's byte limit.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FromJsonBodyOptions extends Options {
+  /**
+   * The most bytes of request body read (default `RequestBody.defaultMaxBytes`, 1 MiB); a larger
+   * body is answered `413` before anything is streamed.
+   */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/**
  * The LLM-chat pattern: decode the JSON request body with a Schema, then answer with an event
  * stream. A body that is not JSON or fails the Schema gets a `400` with a clear message before
- * anything is streamed.
+ * anything is streamed; one over `maxBodyBytes` (default 1 MiB) gets a `413`.
  *
  * @example
  * ```ts
@@ -575,6 +805,6 @@ const follow = (
 export const fromJsonBody = <A, I, RS, E, R>(
   bodySchema: Schema.Schema<A, I, RS>,
   f: (body: A) => Stream.Stream<Sse.SseMessage, E, R>,
-  options?: Options
+  options?: FromJsonBodyOptions
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | RS | R> =>
-  RequestBody.withJson(bodySchema, (value) => make(f(value), options))
+  RequestBody.withJson(bodySchema, (value) => make(f(value), options), { maxBytes: options?.maxBodyBytes })

@@ -9,6 +9,8 @@
 /** @since 0.1.0 */
 export * as EventLog from "./EventLog.js"
 /** @since 0.1.0 */
+export * as FileEventLog from "./FileEventLog.js"
+/** @since 0.1.0 */
 export * as MemoryEventLog from "./MemoryEventLog.js"
 /** @since 0.1.0 */
 export * as NdjsonResponse from "./NdjsonResponse.js"

@@ -26,7 +26,7 @@ describe("fan-out", () => {
       }
       for (const c of clients) c.close()
       yield* eventually(log.subscriberCount, (n) => n === 0, 10_000, "no subscriptions")
-    }), 60_000)
+    }), 180_000) // 1,000 real connections: 83 s once at a load average of 23 on 2 cores
 
   it.scopedLive("a stalled client is dropped without holding up the others; memory stays bounded", () =>
     Effect.gen(function*() {
@@ -73,7 +73,7 @@ describe("fan-out", () => {
         Array.from({ length: 50 }, (_, i) => 1951 + i)
       )
       yield* eventually(log.subscriberCount, (n) => n === 0)
-    }), 60_000)
+    }), 180_000) // real connections on a loaded machine
 
   it.scopedLive("drop-oldest keeps a slow client connected and its buffer bounded", () =>
     Effect.gen(function*() {
@@ -101,5 +101,5 @@ describe("fan-out", () => {
       expect(numbers.length).toBeLessThan(1000) // some were dropped...
       expect([...numbers].sort((a, b) => a - b)).toEqual(numbers) // ...the rest in order
       expect(numbers[numbers.length - 1]).toBe(1000)
-    }), 60_000)
+    }), 180_000) // real connections on a loaded machine
 })

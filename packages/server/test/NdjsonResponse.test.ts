@@ -28,7 +28,7 @@ describe("NdjsonResponse", () => {
       yield* Effect.promise(() => rows.waitForEnd())
       expect(rows.status).toBe(200)
       expect(rows.headers["content-type"]).toBe("application/x-ndjson")
-      expect(rows.headers["cache-control"]).toBe("no-cache")
+      expect(rows.headers["cache-control"]).toBe("no-cache, no-transform")
       expect(rows.headers["x-accel-buffering"]).toBe("no")
       expect(rows.headers["x-extra"]).toBe("1")
       expect(rows.text).toBe('{"a":1}\n[2,"x"]\n"é"\n')

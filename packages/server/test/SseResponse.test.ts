@@ -26,7 +26,7 @@ describe("SseResponse", () => {
         yield* promise(() => client.waitForEnd())
         expect(client.status).toBe(200)
         expect(client.headers["content-type"]).toBe("text/event-stream; charset=utf-8")
-        expect(client.headers["cache-control"]).toBe("no-cache")
+        expect(client.headers["cache-control"]).toBe("no-cache, no-transform")
         expect(client.headers["connection"]).toBe("keep-alive")
         expect(client.headers["x-accel-buffering"]).toBe("no")
         expect(client.headers["x-extra"]).toBe("yes")
@@ -72,7 +72,7 @@ describe("SseResponse", () => {
         expect(client.events().map((e) => e.data)).toEqual(["first", "second"])
       }))
 
-    it.scopedLive("a failing stream ends with an event: error carrying a safe message, then closes", () =>
+    it.scopedLive("a failing stream ends with an event: stream-error carrying a safe message, then closes", () =>
       Effect.gen(function*() {
         const failing = Stream.concat(Stream.make(ev("ok")), Stream.fail(new Error("secret database password in here")))
         const url = yield* serve(
@@ -89,10 +89,10 @@ describe("SseResponse", () => {
           yield* promise(() => client.waitForEnd())
           texts[path] = client.text
         }
-        expect(texts["default"]).toBe("data: ok\n\nevent: error\ndata: the stream failed\n\n")
+        expect(texts["default"]).toBe("data: ok\n\nevent: stream-error\ndata: the stream failed\n\n")
         expect(texts["close"]).toBe("data: ok\n\n")
         expect(texts["custom"]).toBe("data: ok\n\nevent: oops\ndata: try later\n\n")
-        expect(texts["defect"]).toBe("data: ok\n\nevent: error\ndata: the stream failed\n\n")
+        expect(texts["defect"]).toBe("data: ok\n\nevent: stream-error\ndata: the stream failed\n\n")
       }))
 
     it.scopedLive("an event that would inject fields fails the stream before it is written", () =>
@@ -101,7 +101,7 @@ describe("SseResponse", () => {
         const url = yield* serve(HttpRouter.empty.pipe(HttpRouter.get("/e", SseResponse.make(Stream.make(ev("a"), bad)))))
         const client = yield* connect(`${url}/e`)
         yield* promise(() => client.waitForEnd())
-        expect(client.text).toBe("data: a\n\nevent: error\ndata: the stream failed\n\n")
+        expect(client.text).toBe("data: a\n\nevent: stream-error\ndata: the stream failed\n\n")
       }))
   })
 

@@ -26,11 +26,11 @@ import type * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import * as Stream from "effect/Stream"
-import { ConnectionLost, type DropCause, IdleTimeout, StreamEnded, UnexpectedResponse } from "../ClientError.js"
+import { ConnectionLost, type TooManyRedirects, type DropCause, IdleTimeout, StreamEnded, UnexpectedResponse } from "../ClientError.js"
 import type { ReconnectInput } from "../Reconnect.js"
 import { defaultSchedule } from "../Reconnect.js"
 import type * as SseClient from "../SseClient.js"
-import { describe, isTransport, mediaType, removeHeader, type RequestInput, scopedClient, toRequest } from "./request.js"
+import { describe, isTransport, mediaType, removeHeader, type RequestInput, scopedClient, toRequest, utf8HeaderValue } from "./request.js"
 
 type Element = SseClient.Element
 type Failure = SseClient.SseClientError
@@ -57,6 +57,9 @@ class Session {
     this.scheduleState = scheduleState
   }
 }
+
+/** Ids a header cannot carry: control characters, or whitespace HTTP would trim. */
+const unfitForHeader = /[\x00-\x08\x0a-\x1f\x7f]|^[ \t]|[ \t]$/
 
 const DEFAULT_CONNECT_TIMEOUT = "30 seconds"
 
@@ -134,8 +137,15 @@ export const connect = <R = never>(
         s.outcome = cause
       })
 
+    // the id as `Last-Event-ID` (its UTF-8 bytes, as EventSource sends it); an id no header can carry
+    // (control characters, or spaces and tabs at either end, which HTTP trims) as the `lastEventId`
+    // query parameter instead, which `@streamwire/server` reads too
     const request = () =>
-      s.lastEventId === "" ? base : HttpClientRequest.setHeader(base, "last-event-id", s.lastEventId)
+      s.lastEventId === ""
+        ? base
+        : unfitForHeader.test(s.lastEventId)
+        ? HttpClientRequest.setUrlParam(base, "lastEventId", s.lastEventId)
+        : HttpClientRequest.setHeader(base, "last-event-id", utf8HeaderValue(s.lastEventId))
 
     const execute = (req: HttpClientRequest.HttpClientRequest) =>
       headersTimeout === undefined ? client.execute(req) : client.execute(req).pipe(
@@ -183,7 +193,7 @@ export const connect = <R = never>(
             yield* dropped(error)
             return Stream.empty
           }
-          return Stream.fail(error as HttpClientError.RequestError)
+          return Stream.fail(error as HttpClientError.RequestError | TooManyRedirects)
         }
         const response = result.right
         const contentType = Option.getOrElse(Headers.get(response.headers, "content-type"), () => "")

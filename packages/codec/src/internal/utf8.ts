@@ -24,7 +24,7 @@ export interface Utf8Options {
  * @internal
  */
 export class Utf8Decoder {
-  private readonly decoder: TextDecoder | undefined
+  private readonly decoder: InstanceType<typeof TextDecoder> | undefined
   private readonly fatal: boolean
   private readonly keepBom: boolean
   /** Bytes consumed before the current chunk. */

@@ -93,6 +93,27 @@ export class StreamGap extends Data.TaggedError("StreamGap")<{
   }
 }
 
+/**
+ * Redis did not answer at start-up within the connect timeout: names the URL (password redacted)
+ * and the last connection error. @internal
+ */
+export class RedisUnreachable extends Data.TaggedError("RedisUnreachable")<{
+  readonly url: string
+  readonly timeout: Duration.Duration
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    const cause = this.cause instanceof Error ? this.cause.message : this.cause === undefined ? "no answer" : String(this.cause)
+    return `Redis at ${this.url} did not answer within ${Duration.format(this.timeout)}: ${cause}`
+  }
+}
+
+/** A URL with its password (and user) replaced by `***`. @internal */
+export const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, "//***@")
+
+/** @internal */
+export const DEFAULT_CONNECT_TIMEOUT = Duration.seconds(5)
+
 /** A failed Redis call, before it becomes an `EventLogError`. */
 class RedisCallError extends Data.TaggedError("RedisCallError")<{ readonly cause: unknown }> {}
 
@@ -287,9 +308,11 @@ class Tail {
 // ---------------------------------------------------------------------------------------------
 // connections
 
+// QUIT only on a live connection (ioredis holds it while reconnecting), interruptible so that the
+// timeout holds inside a finalizer
 const closeClient = (client: Redis, how: "quit" | "disconnect") =>
-  (how === "quit"
-    ? call(() => client.quit()).pipe(Effect.timeout("1 second"), Effect.ignore)
+  (how === "quit" && client.status === "ready"
+    ? call(() => client.quit()).pipe(Effect.interruptible, Effect.timeout("1 second"), Effect.ignore)
     : Effect.void).pipe(Effect.ensuring(Effect.sync(() => client.disconnect())))
 
 const createClient = (options: Options): Redis => {
@@ -301,8 +324,11 @@ const createClient = (options: Options): Redis => {
 export const connect = (options: Options): Effect.Effect<{ client: Client; reader: Redis }, EventLog.EventLogError, Scope.Scope> =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
-    const logError = (which: string) => (error: Error) =>
+    let lastError: Error | undefined
+    const logError = (which: string) => (error: Error) => {
+      lastError = error
       Runtime.runFork(runtime)(Effect.logDebug(`Redis ${which} connection (${options.key}): ${error.message}`))
+    }
     const client = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const c = createClient(options)
@@ -313,14 +339,20 @@ export const connect = (options: Options): Effect.Effect<{ client: Client; reade
       }),
       (c) => closeClient(c, "quit")
     )
-    // wait until Redis answers (for about 5 s more than ioredis's own retries), fail when it does not
+    // wait until Redis answers, at most `connectTimeout`; then fail with the URL and the last error
+    const timeout = Duration.decode(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT)
+    const unreachable = (cause: unknown) =>
+      new EventLog.EventLogError({
+        operation: "read",
+        cause: new RedisUnreachable({ url: redactUrl(options.url ?? "redis://127.0.0.1:6379"), timeout, cause })
+      })
     yield* call(() => client.ping()).pipe(
       Effect.retry({
         schedule: Schedule.spaced("100 millis"),
-        times: 50,
         while: (e) => isTransient(e.cause) && client.status !== "end"
       }),
-      Effect.mapError(toLogError("read"))
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => new RedisCallError({ cause: lastError }) }),
+      Effect.mapError((e) => unreachable(e.cause ?? lastError))
     )
     const reader = yield* Effect.acquireRelease(
       Effect.sync(() => {

@@ -135,6 +135,11 @@ export interface Config<A> {
   readonly metrics: RouteMetrics
   /** Counts an item as it is written (a reset, for the metrics). */
   readonly onWritten?: ((item: A) => void) | undefined
+  /**
+   * Whether the response, once what was written has left, is cut (the connection destroyed, the
+   * body never ended cleanly) rather than ended: asked when it ends (`SseResponse.abort`).
+   */
+  readonly cut?: (() => boolean) | undefined
 }
 
 /**

@@ -27,13 +27,32 @@ import { type Attachable, AttachTypeId, type Entry, type Pusher } from "./attach
 export interface Options {
   readonly maxEvents?: number | undefined
   readonly maxAge?: Duration.DurationInput | undefined
+  /**
+   * For a log that keeps its events elsewhere and uses this one as its in-memory tail (the file
+   * log): the id epoch to use instead of a fresh one, and the sequence number of the next append.
+   */
+  readonly epoch?: string | undefined
+  readonly nextSeq?: number | undefined
 }
 
 /** @internal */
 export const DEFAULT_MAX_EVENTS = 1000
 
 /** A subscription as a pull (`Option.none()` never comes: a subscription ends only when interrupted). */
-type Pull = Effect.Effect<Chunk.Chunk<LogItem>, Option.Option<never>>
+export type Pull = Effect.Effect<Chunk.Chunk<LogItem>, Option.Option<never>>
+
+/**
+ * A subscription as a bare pull, for a log that uses this one as its in-memory tail (the file log):
+ * spares it a `Stream.toPull` (a channel executor per subscription) over `subscribe`.
+ *
+ * @internal
+ */
+export const PullTypeId: unique symbol = Symbol.for("@streamwire/server/MemoryEventLog/pull")
+
+/** @internal */
+export interface Pullable {
+  readonly [PullTypeId]: (options?: SubscribeOptions) => Effect.Effect<Pull, never, Scope.Scope>
+}
 
 /** Retained entries, oldest first, in `entries[head..]`. */
 class Store {
@@ -96,14 +115,16 @@ class Store {
 const toEvents = (entries: ReadonlyArray<Entry>): Array<LogItem> => entries.map((e) => e.event)
 
 /** @internal */
-export const make = (options?: Options): Effect.Effect<EventLog, never, Scope.Scope> =>
+export const make = (options?: Options): Effect.Effect<EventLog & Attachable & Pullable, never, Scope.Scope> =>
   Effect.gen(function*() {
     const maxEvents = Math.max(1, Math.floor(options?.maxEvents ?? DEFAULT_MAX_EVENTS))
     const maxAge = options?.maxAge === undefined ? Infinity : Duration.toMillis(Duration.decode(options.maxAge))
     // ids are "<epoch>-<seq>": the epoch tells this log's ids from those of an earlier (restarted) one
     const created = yield* Clock.currentTimeMillis
     const salt = yield* Random.nextIntBetween(0, 36 * 36)
-    const store = new Store(created.toString(36) + salt.toString(36).padStart(2, "0"), maxEvents, maxAge)
+    const epoch = options?.epoch ?? created.toString(36) + salt.toString(36).padStart(2, "0")
+    const store = new Store(epoch, maxEvents, maxAge)
+    if (options?.nextSeq !== undefined) store.nextSeq = options.nextSeq
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<Entry>(), PubSub.shutdown)
     let subscribers = 0
 
@@ -198,7 +219,8 @@ export const make = (options?: Options): Effect.Effect<EventLog, never, Scope.Sc
     const subscribe = (subscribeOptions?: SubscribeOptions): Stream.Stream<LogItem> =>
       Stream.fromPull(pullOf(subscribeOptions))
 
-    const log: EventLog & Attachable = {
+    const log: EventLog & Attachable & Pullable = {
+      [PullTypeId]: pullOf,
       append,
       subscribe,
       [AttachTypeId]: { attach, several: () => attached.size > 1 },

@@ -116,6 +116,22 @@ function onClose(this: object) {
   }
 }
 
+/** Cuts the connection once what was written has left (the body is never ended cleanly). */
+const cutResponse = (res: NodeResponse): void => {
+  const socket = (res as { socket?: unknown }).socket as
+    | { destroyed?: boolean; write?: (b: Uint8Array, cb: () => void) => unknown; destroy?: () => void }
+    | null
+    | undefined
+  if (socket && typeof socket.write === "function" && typeof socket.destroy === "function") {
+    if (socket.destroyed === true) return
+    // an empty write's callback runs once everything written before it has been handed over
+    socket.write(new Uint8Array(0), () => socket.destroy!())
+    return
+  }
+  const destroy = (res as { destroy?: () => void }).destroy
+  if (typeof destroy === "function") destroy.call(res)
+}
+
 const hasOwnEnd = (res: NodeResponse) => Object.prototype.hasOwnProperty.call(res, "end")
 
 /** @internal */
@@ -178,10 +194,11 @@ export class NodeConnection<A> extends connection.Connection<A> {
     if (this.buffered > 0 || this.heartbeatDue || this.state === 1) this.flush()
   }
 
-  /** Ends the response (our own end, not the platform's) and releases everything. */
+  /** Ends the response (our own end, not the platform's), or cuts it, and releases everything. */
   private finish(): void {
     this.close()
     if (hasOwnEnd(this.res)) delete (this.res as { end?: unknown }).end
+    if (this.config.cut?.() === true) return cutResponse(this.res)
     if (!this.res.writableEnded) this.res.end()
   }
 
