@@ -42,6 +42,11 @@ export interface Options {
    * plus an `OPTIONS /events` route, or `"middleware"`: `@effect/platform`'s `HttpMiddleware.cors`.
    */
   readonly corsVia?: "headers" | "middleware" | undefined
+  /**
+   * The page's "shared across tabs" panel script (`shared-panel.ts` bundled: see
+   * `browser-bundle.ts`), served at `/shared.js`; without it the panel says it is unavailable.
+   */
+  readonly sharedScript?: string | undefined
 }
 
 /**
@@ -116,6 +121,7 @@ const eventConnections = () => {
         }
         return handler
       }),
+    count: Effect.sync(() => sockets.size),
     drop: Effect.sync(() => {
       const n = sockets.size
       for (const socket of sockets) socket.destroy()
@@ -127,8 +133,10 @@ const eventConnections = () => {
 
 /**
  * The app: `/` (the page), `/events` (the log, resumable), `/drop` (POST: cut the `/events`
- * connections), `/chat` (POST, SSE) and `/chat.ndjson` (POST, NDJSON); the ticker runs in the
- * surrounding scope.
+ * connections), `/chat` (POST, SSE) and `/chat.ndjson` (POST, NDJSON), and for the page's "shared
+ * across tabs" panel `/shared/events` (the same log), `/shared.js` and `/connections` (how many
+ * `/events` and `/shared/events` connections the server holds); the ticker runs in the surrounding
+ * scope.
  */
 export const make = (
   options: Options = {}
@@ -142,6 +150,7 @@ export const make = (
     const cors = options.corsOrigin === undefined || viaMiddleware ? undefined : corsHeaders(options.corsOrigin)
     const tokenEvery = options.tokenEvery ?? "60 millis"
     const connections = eventConnections()
+    const shared = eventConnections()
     let router = HttpRouter.empty.pipe(
       HttpRouter.get("/", Effect.succeed(HttpServerResponse.html(page))),
       HttpRouter.get(
@@ -161,6 +170,27 @@ export const make = (
           initial: "retained",
           headers: cors
         }))
+      ),
+      // the "shared across tabs" panel: the same log for all the tabs over one connection
+      HttpRouter.get(
+        "/shared/events",
+        shared.track(SseResponse.fromEventLog(log, { retry: "1 second", heartbeat: "15 seconds", initial: "live" }))
+      ),
+      HttpRouter.get(
+        "/shared.js",
+        Effect.succeed(
+          HttpServerResponse.text(
+            options.sharedScript ?? "document.getElementById('sharedRole').textContent = 'unavailable: not bundled'",
+            { contentType: "text/javascript; charset=utf-8" }
+          )
+        )
+      ),
+      HttpRouter.get(
+        "/connections",
+        Effect.map(
+          Effect.all({ events: connections.count, shared: shared.count }),
+          (count) => HttpServerResponse.unsafeJson(count, { headers: { "cache-control": "no-store" } })
+        )
       ),
       HttpRouter.post(
         "/drop",

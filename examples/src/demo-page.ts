@@ -1,6 +1,8 @@
 /**
  * The demo's page: no build step, no library, no network beyond the demo server, only what the
  * browser gives: `EventSource` for the ticker and `fetch` + `ReadableStream` for the POSTed chat.
+ * One exception, the "shared across tabs" panel: `/shared.js` is `shared-panel.ts` (SharedSse from
+ * `@streamwire/client/browser`), bundled by the server at start.
  * The chart is inline SVG; the favicon is an inline `data:` URL (also served at `/favicon.ico`).
  */
 
@@ -188,8 +190,36 @@ export const page = /* html */ `<!doctype html>
   <p class="meta">A new send cancels the answer still streaming in that panel (<code>AbortController</code>): the
     request is aborted, the server's stream is interrupted, and only the new answer is shown.</p>
 </section>
+
+<section class="card wide" id="sharedCard">
+  <div class="card-head">
+    <h2>Shared across tabs <code>GET /shared/events</code></h2>
+    <span id="sharedRole" class="pill">loading</span>
+  </div>
+  <div class="stats">
+    <div class="stat"><b id="sharedReceived">0</b><span>received</span></div>
+    <div class="stat"><b id="connShared">?</b><span>/shared/events connections</span></div>
+    <div class="stat"><b id="connEvents">?</b><span>/events connections</span></div>
+    <div class="stat good"><b id="sharedGaps">0</b><span>gaps</span></div>
+  </div>
+  <div class="actions"><button id="openTab" class="primary">Open another tab</button></div>
+  <p class="meta">This panel follows the same ticker with <code>SharedSse</code> from
+    <code>@streamwire/client/browser</code> (the one script this page loads, <code>/shared.js</code>): one tab, the
+    leader, holds the only <code>/shared/events</code> connection and relays every event to the others over a
+    <code>BroadcastChannel</code>. Open more tabs: the server still holds one <code>/shared/events</code> connection,
+    and one <code>/events</code> connection per tab (the ticker above is a plain <code>EventSource</code> per tab).
+    Close the leading tab: another takes over within a second and resumes with <code>Last-Event-ID</code>.</p>
+  <div class="facts">
+    <span>this tab <b class="mono" id="sharedTab">?</b></span>
+    <span>leading tab <b class="mono" id="sharedLeader">?</b></span>
+    <span>last event id <b class="mono" id="sharedLastId">none</b></span>
+    <span>duplicates <b id="sharedDups">0</b></span>
+  </div>
+</section>
 </div>
 </div>
+
+<script src="/shared.js" defer></script>
 
 <script>
 "use strict"

@@ -9,6 +9,8 @@
  *   GET  /events       a ticker backed by an EventLog: resumable (Last-Event-ID or ?lastEventId=)
  *   POST /chat         {"prompt": "..."} answered token by token as Server-Sent Events
  *   POST /chat.ndjson  the same answer as NDJSON
+ *   GET  /shared/events the same ticker, followed by the page with SharedSse: one connection for all tabs
+ *   GET  /connections  how many /events and /shared/events connections the server holds
  *
  * Try it with curl too:
  *   curl -N localhost:8080/events
@@ -28,6 +30,7 @@ import { FileEventLog } from "@streamwire/server"
 import { Console, Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as Path from "node:path"
+import * as BrowserBundle from "./browser-bundle.js"
 import * as DemoApp from "./demo-app.js"
 
 const port = Number(process.env["PORT"] ?? 8080)
@@ -47,8 +50,20 @@ const createNodeServer = () => {
   return server
 }
 
+// the "shared across tabs" panel's script, bundled with esbuild at start (the panel says it is
+// unavailable if that fails)
+const sharedScript = Effect.tryPromise(() => BrowserBundle.sharedPanel()).pipe(
+  Effect.tapError((e) => Console.warn(`the shared-tabs panel is unavailable: ${e.cause}`)),
+  Effect.orElseSucceed(() => undefined)
+)
+
 // the routes, the page, the ticker and the fake language model: ./demo-app.ts
-const App = Layer.scopedDiscard(Effect.flatMap(DemoApp.make(), HttpServer.serveEffect()))
+const App = Layer.scopedDiscard(
+  sharedScript.pipe(
+    Effect.flatMap((script) => DemoApp.make({ sharedScript: script })),
+    Effect.flatMap(HttpServer.serveEffect())
+  )
+)
 
 const Main = App.pipe(
   // STREAMWIRE_REDIS_URL set: the log lives in a Redis stream, shared by every demo instance;

@@ -24,6 +24,8 @@ export interface TestServer<A> {
   /** What the app's builder returned (a log, counters, ...). */
   readonly value: A
   readonly requests: ReadonlyArray<SeenRequest>
+  /** How many requests whose URL starts with `prefix` are open now (their response not yet closed). */
+  readonly openRequests: (prefix: string) => number
   /** Destroys the sockets of the open requests whose URL starts with `prefix`; how many. */
   readonly dropConnections: (prefix: string) => number
   readonly close: () => Promise<void>
@@ -64,6 +66,11 @@ export const start = async <A, E>(
       url: (path) => origin + path,
       value,
       requests,
+      openRequests: (prefix) => {
+        let n = 0
+        for (const req of open) if ((req.url ?? "").startsWith(prefix)) n++
+        return n
+      },
       dropConnections: (prefix) => {
         let n = 0
         for (const req of open) {

@@ -100,7 +100,9 @@ describe("a durable log across SIGKILL restarts", () => {
     const failures: Array<string> = []
     page.on("requestfailed", (r) => failures.push(`${Date.now() % 1_000_000} ${r.failure()?.errorText}`))
     page.on("response", (r) => failures.push(`${Date.now() % 1_000_000} ${r.status()}`))
-    setInterval(() => void page.evaluate("window.rec.log").then((l) => (browserLog = l as Array<string>), () => {}), 500).unref()
+    // the page's own log of opens and errors, for the failure message
+    const poll = setInterval(() => void page.evaluate("window.rec.log").then((l) => (browserLog = l as Array<string>), () => {}), 500)
+    cleanups.push(() => clearInterval(poll))
     const bothReach = async (n: number, what: string) => {
       await waitFor(async () => ours.length >= n && (seen = await browserCount()) >= n, {
         timeout: 150_000, // a restart (tsx compiling the server) takes 15-30 s on a loaded machine
