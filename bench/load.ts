@@ -1,6 +1,9 @@
 /**
  * Load benchmark: `npm run bench:load` (`npm run tsx -- bench/load.ts [--connections 5000] [--hold 30]
- * [--burst 100] [--paced 20] [--pace-ms 250] [--heartbeat 5] [--server both|streamwire|baseline]`).
+ * [--burst 100] [--paced 20] [--pace-ms 250] [--heartbeat 5] [--server both|streamwire|baseline]`;
+ * `--scenario paced [--paced-connections 200] [--paced-rate 10] [--paced-seconds 10]` runs the other
+ * scenario: connections that each get a stream of their own, paced, measuring server CPU and the
+ * time to response headers while the others stream).
  *
  * For each server (each in its own child process, so its RSS is its own):
  * 1. open `--connections` SSE connections on loopback (at most 100 opening at a time);
@@ -40,6 +43,10 @@ const HEARTBEAT_S = Number(flag("heartbeat", "5"))
 const PACED = Number(flag("paced", "20"))
 const PACE_MS = Number(flag("pace-ms", "250"))
 const WHICH = flag("server", "both")
+const SCENARIO = flag("scenario", "hold") // "hold" (the default run) or "paced" (per-connection streams)
+const PACED_CONNECTIONS = Number(flag("paced-connections", "200"))
+const PACED_RATE = Number(flag("paced-rate", "10")) // events/s per connection
+const PACED_SECONDS = Number(flag("paced-seconds", "10"))
 const now = () => performance.timeOrigin + performance.now()
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 const self = fileURLToPath(import.meta.url)
@@ -55,6 +62,8 @@ interface Stats {
   readonly rss: number
   readonly heap: number
   readonly connections: number
+  /** process CPU time so far (user + system), microseconds */
+  readonly cpu: number
 }
 
 const serve = async (kind: string) => {
@@ -65,6 +74,10 @@ const serve = async (kind: string) => {
     const m = process.memoryUsage()
     return { rss: m.rss, heap: m.heapUsed + m.external }
   }
+  const cpuNow = () => {
+    const u = process.cpuUsage()
+    return u.user + u.system
+  }
   let publish: (data: () => string) => void
   let connections: () => number
   let port: number
@@ -73,6 +86,26 @@ const serve = async (kind: string) => {
     let id = 0
     const server = baselineServer(clients)
     server.maxConnections = 100_000
+    // /paced: a stream of its own per connection, PACED_RATE events/s (a timer per connection)
+    const common = server.listeners("request")[0] as (req: Http.IncomingMessage, res: Http.ServerResponse) => void
+    server.removeAllListeners("request")
+    server.on("request", (req: Http.IncomingMessage, res: Http.ServerResponse) => {
+      if (req.url !== "/paced") return common(req, res)
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        "connection": "keep-alive",
+        "x-accel-buffering": "no"
+      })
+      res.write("")
+      let s = 0
+      const timer = setInterval(() => res.write(`event: tick\ndata: ${JSON.stringify({ s: s++, t: now() })}\n\n`), 1000 / PACED_RATE)
+      const beat = setInterval(() => res.write(":\n"), HEARTBEAT_S * 1000)
+      res.on("close", () => {
+        clearInterval(timer)
+        clearInterval(beat)
+      })
+    })
     setInterval(() => {
       for (const res of clients) res.write(":\n")
     }, HEARTBEAT_S * 1000).unref()
@@ -85,19 +118,30 @@ const serve = async (kind: string) => {
     connections = () => clients.size
   } else {
     // loaded here, so the baseline's process does not carry Effect
-    const [HttpRouter, NodeHttpServer, { MemoryEventLog, SseResponse }, { Effect, Scope }] = await Promise.all([
+    const [HttpRouter, NodeHttpServer, { MemoryEventLog, SseResponse }, { Effect, Schedule, Scope, Stream }, { Sse }] = await Promise.all([
       import("@effect/platform/HttpRouter"),
       import("@effect/platform-node/NodeHttpServer"),
       import("@streamwire/server"),
-      import("effect")
+      import("effect"),
+      import("@streamwire/codec")
     ])
+    // /paced: a stream of its own per connection, PACED_RATE events/s (a Stream on a Schedule)
+    const paced = SseResponse.make(
+      Stream.fromSchedule(Schedule.spaced(`${1000 / PACED_RATE} millis`)).pipe(
+        Stream.map((s) => Sse.unsafeEvent({ type: "tick", data: JSON.stringify({ s, t: now() }) }))
+      ),
+      { heartbeat: `${HEARTBEAT_S} seconds` }
+    )
     const scope = Effect.runSync(Scope.make())
     const made = await Effect.runPromise(
       Effect.gen(function*() {
         const log: EventLog.EventLog = yield* MemoryEventLog.make({ maxEvents: Math.max(1000, BURST + PACED + 100) })
         const server = yield* NodeHttpServer.make(() => Http.createServer(), { port: 0, host: "127.0.0.1", backlog: 4096 })
         yield* server.serve(
-          HttpRouter.empty.pipe(HttpRouter.get("/events", SseResponse.fromEventLog(log, { heartbeat: `${HEARTBEAT_S} seconds` })))
+          HttpRouter.empty.pipe(
+            HttpRouter.get("/events", SseResponse.fromEventLog(log, { heartbeat: `${HEARTBEAT_S} seconds` })),
+            HttpRouter.get("/paced", paced)
+          )
         )
         return { log, port: (server.address as { port: number }).port }
       }).pipe(Scope.extend(scope))
@@ -112,7 +156,7 @@ const serve = async (kind: string) => {
   process.on("message", (command: Command) => {
     switch (command.cmd) {
       case "stats":
-        return send({ stats: { ...memory(), connections: connections() } satisfies Stats })
+        return send({ stats: { ...memory(), connections: connections(), cpu: cpuNow() } satisfies Stats })
       case "publish": {
         const at = now()
         for (let s = command.from; s < command.from + command.n; s++) publish(() => JSON.stringify({ s, t: now() }))
@@ -218,7 +262,9 @@ const openClients = async (url: string, count: number, agent: Http.Agent, sink: 
           if (settled === count) resolve()
           else openMore()
         }
-        const req = Http.get(url, { agent, headers: { accept: "text/event-stream" } }, (res) => {
+        // past ~10,000 connections, several source addresses (each gives its own range of ports)
+        const localAddress = count > 10_000 ? `127.0.0.${1 + (nextIndex % 8)}` : undefined
+        const req = Http.get(url, { agent, headers: { accept: "text/event-stream" }, ...(localAddress ? { localAddress } : {}) }, (res) => {
           client.open = true
           res.setEncoding("utf8")
           res.on("data", (text: string) => client.feed(text))
@@ -363,6 +409,114 @@ const run = async (kind: "baseline" | "streamwire"): Promise<Result> => {
   }
 }
 
+// ------------------------------------------------------------------------------------------------
+// the paced scenario: PACED_CONNECTIONS connections, each with a stream of its own at PACED_RATE/s
+
+interface PacedResult {
+  readonly name: string
+  readonly opened: number
+  readonly headers: Latency
+  readonly cpuPercent: number
+  readonly deliveredPerSecond: number
+  readonly nominalPerSecond: number
+  readonly latency: Latency
+  readonly inOrder: boolean
+}
+
+const runPaced = async (kind: "baseline" | "streamwire"): Promise<PacedResult> => {
+  const name = kind === "baseline" ? "node:http baseline" : "streamwire"
+  console.log(`\n== ${name} (paced)`)
+  const child: ChildProcess = fork(self, ["--serve", kind, ...process.argv.slice(2)], {
+    execArgv: ["--import", "tsx", "--expose-gc"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"]
+  })
+  const messages: Array<Record<string, unknown>> = []
+  let waiter: (() => void) | undefined
+  child.on("message", (m) => {
+    messages.push(m as Record<string, unknown>)
+    waiter?.()
+  })
+  const next = async <A>(key: string): Promise<A> => {
+    for (;;) {
+      const i = messages.findIndex((m) => key in m)
+      if (i >= 0) return messages.splice(i, 1)[0] as A
+      await new Promise<void>((r) => (waiter = r))
+    }
+  }
+  const stats = async () => {
+    child.send({ cmd: "stats" })
+    return (await next<{ stats: Stats }>("stats")).stats
+  }
+  const agent = new Http.Agent({ keepAlive: false, maxSockets: Infinity })
+  const requests: Array<Http.ClientRequest> = []
+  try {
+    const ready = await next<{ port: number }>("port")
+    const url = `http://127.0.0.1:${ready.port}/paced`
+    const sink = { latencies: [] as Array<number> }
+    const clients: Array<Client> = []
+    const toHeaders: Array<number> = []
+    // open them 20 at a time, every 100 ms, while the others stream
+    for (let i = 0; i < PACED_CONNECTIONS; i++) {
+      const client = new Client(sink, () => {})
+      clients.push(client)
+      const t0 = now()
+      const req = Http.get(url, { agent, headers: { accept: "text/event-stream" } }, (res) => {
+        toHeaders.push(now() - t0)
+        client.open = true
+        res.setEncoding("utf8")
+        res.on("data", (text: string) => client.feed(text))
+      })
+      req.on("error", () => {})
+      requests.push(req)
+      if (i % 20 === 19) await sleep(100)
+    }
+    const deadline = now() + 30_000
+    while (toHeaders.length < PACED_CONNECTIONS && now() < deadline) await sleep(20)
+    await sleep(500)
+    // the steady state: CPU and deliveries over PACED_SECONDS
+    sink.latencies = []
+    const before = await stats()
+    const eventsBefore = clients.reduce((a, c) => a + c.events, 0)
+    const t0 = now()
+    await sleep(PACED_SECONDS * 1000)
+    const after = await stats()
+    const seconds = (now() - t0) / 1000
+    const delivered = clients.reduce((a, c) => a + c.events, 0) - eventsBefore
+    const result: PacedResult = {
+      name,
+      opened: toHeaders.length,
+      headers: latency(toHeaders),
+      cpuPercent: ((after.cpu - before.cpu) / 1e6 / seconds) * 100,
+      deliveredPerSecond: delivered / seconds,
+      nominalPerSecond: PACED_CONNECTIONS * PACED_RATE,
+      latency: latency(sink.latencies),
+      inOrder: clients.every((c) => c.inOrder)
+    }
+    console.log(JSON.stringify(result))
+    return result
+  } finally {
+    for (const req of requests) req.destroy()
+    agent.destroy()
+    child.send({ cmd: "exit" })
+    await Promise.race([new Promise((r) => child.once("exit", r)), sleep(3000)])
+    if (child.exitCode === null) child.kill("SIGKILL")
+  }
+}
+
+const pacedTable = (results: ReadonlyArray<PacedResult>) => {
+  const rows: Array<[string, (r: PacedResult) => string]> = [
+    ["connections opened (20 every 100 ms)", (r) => int(r.opened)],
+    ["time to response headers: p50 / p99 / max", (r) => ms(r.headers)],
+    [`server CPU over ${PACED_SECONDS} s (one core = 100 %)`, (r) => `${r.cpuPercent.toFixed(1)} %`],
+    ["events delivered/s (of nominal)", (r) => `${int(r.deliveredPerSecond)} (of ${int(r.nominalPerSecond)})`],
+    ["send-to-receive latency: p50 / p99 / max", (r) => ms(r.latency)],
+    ["every connection's events in order", (r) => (r.inOrder ? "yes" : "no")]
+  ]
+  const lines = [`| | ${results.map((r) => r.name).join(" | ")} |`, `|---|${results.map(() => "---:").join("|")}|`]
+  for (const [label, f] of rows) lines.push(`| ${label} | ${results.map(f).join(" | ")} |`)
+  return lines.join("\n")
+}
+
 const ms = (l: Latency) => `${l.p50.toFixed(0)} / ${l.p99.toFixed(0)} / ${l.max.toFixed(0)} ms`
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
 const int = (n: number) => Math.round(n).toLocaleString("en-US")
@@ -414,6 +568,14 @@ const main = async () => {
     `node ${process.version}, ${Os.cpus().length} cores, load ${Os.loadavg().map((l) => l.toFixed(2)).join(" ")}; ` +
       `${CONNECTIONS} connections, hold ${HOLD_S} s, heartbeat ${HEARTBEAT_S} s, burst ${BURST}`
   )
+  if (SCENARIO === "paced") {
+    console.log(`paced: ${PACED_CONNECTIONS} connections, each its own stream at ${PACED_RATE} events/s`)
+    const paced: Array<PacedResult> = []
+    if (WHICH === "both" || WHICH === "baseline") paced.push(await runPaced("baseline"))
+    if (WHICH === "both" || WHICH === "streamwire") paced.push(await runPaced("streamwire"))
+    console.log(`\n${pacedTable(paced)}\n`)
+    process.exit(0)
+  }
   const results: Array<Result> = []
   if (WHICH === "both" || WHICH === "baseline") results.push(await run("baseline"))
   if (WHICH === "both" || WHICH === "streamwire") results.push(await run("streamwire"))

@@ -17,13 +17,21 @@ import * as Path from "node:path"
 const root = Path.resolve(new URL("..", import.meta.url).pathname)
 const keep = process.argv.includes("--keep")
 const packages = ["codec", "server", "client", "redis"]
+const rootVersion = (name) => JSON.parse(Fs.readFileSync(Path.join(root, "node_modules", name, "package.json"), "utf8")).version
 const pinned = {
   "effect": "3.22.4",
   "@effect/platform": "0.97.2",
   "@effect/platform-node": "0.108.2",
   "typescript": "5.9.3",
-  "@types/node": JSON.parse(Fs.readFileSync(Path.join(root, "node_modules/@types/node/package.json"), "utf8")).version
+  "@types/node": rootVersion("@types/node"),
+  // the optional peers of @streamwire/server/testing, as the repository pins them
+  "vitest": rootVersion("vitest"),
+  "@effect/vitest": rootVersion("@effect/vitest")
 }
+// Entry points that load vitest: importing them outside a vitest run throws ("Vitest failed to
+// access its internal state"), so the plain-node program only typechecks them, and a vitest run
+// in the scratch app uses them (step 4b).
+const vitestOnly = new Set(["@streamwire/server/testing"])
 
 const checks = []
 const check = (name, fn) => {
@@ -103,7 +111,7 @@ try {
   }
 
   // 3. a scratch app outside the repository: the tarballs and the pinned Effect packages
-  const installed = check("npm install the tarballs + effect 3.22.4, @effect/platform 0.97.2, @effect/platform-node 0.108.2", () => {
+  const installed = check(`npm install the tarballs + ${Object.entries(pinned).filter(([n]) => n !== "typescript" && n !== "@types/node").map(([n, v]) => `${n} ${v}`).join(", ")}`, () => {
     const tgz = Object.fromEntries(packages.map((p) => {
       const name = `@streamwire/${p}`
       return [name, `file:${Path.join(tarballs, report[name].tarball)}`]
@@ -148,9 +156,10 @@ try {
     }
   }
   const ident = (m) => m.replace(/^@streamwire\//, "").replace(/[^A-Za-z0-9]/g, "_")
+  const runnable = publicModules.filter((m) => !vitestOnly.has(m))
   Fs.writeFileSync(Path.join(app, "check.ts"), [
-    "// every public module of the installed @streamwire packages",
-    ...publicModules.map((m) => `import * as ${ident(m)} from "${m}"`),
+    "// every public module of the installed @streamwire packages (the vitest-only ones as types)",
+    ...publicModules.map((m) => `import ${vitestOnly.has(m) ? "type " : ""}* as ${ident(m)} from "${m}"`),
     `import { Effect, Stream } from "effect"`,
     "",
     "// a typed use of each package, so an unresolved type (any) would not pass unnoticed",
@@ -158,7 +167,8 @@ try {
     `const response = server.SseResponse.make(Stream.empty)`,
     `const follow = client.SseClient.events("http://127.0.0.1:1/")`,
     `const layer = redis.RedisEventLog.layerFromEnv`,
-    `const all = { ${publicModules.map(ident).join(", ")} }`,
+    `const all = { ${runnable.map(ident).join(", ")} }`,
+    ...[...vitestOnly].map((m) => `export type ${ident(m)}_eventLogContract = typeof ${ident(m)}.eventLogContract`),
     "",
     "const exported = Object.entries(all).map(([name, m]) => `${name}: ${Object.keys(m).length}`)",
     "const decoded = await Effect.runPromise(Stream.runCollect(events))",
@@ -177,9 +187,40 @@ try {
   check("node out/check.js: the compiled app runs with plain node", () => {
     const out = run(process.execPath, ["out/check.js"], { cwd: app, timeout: 60_000 }).stdout
     const result = JSON.parse(out.trim().split("\n").pop())
-    if (result.exported.length !== publicModules.length) throw new Error(out)
+    if (result.exported.length !== runnable.length) throw new Error(out)
     if (JSON.stringify(result.decoded) !== JSON.stringify(["x"])) throw new Error(out)
     return result.exported.join(", ")
+  })
+
+  // 4b. @streamwire/server/testing from the tarball, in a vitest run: the EventLog contract suite
+  // against the memory log, and serve + connect
+  Fs.writeFileSync(Path.join(app, "installed.test.ts"), `
+import { expect, it } from "@effect/vitest"
+import { Sse } from "@streamwire/codec"
+import { MemoryEventLog, SseResponse } from "@streamwire/server"
+import { connect, eventLogContract, serve } from "@streamwire/server/testing"
+import { Effect, Stream } from "effect"
+
+eventLogContract("MemoryEventLog (installed)", () => MemoryEventLog.layer({ maxEvents: 5 }), { retained: 5 })
+
+it.scopedLive("serve and connect", () =>
+  Effect.gen(function*() {
+    const url = yield* serve(SseResponse.make(Stream.make(Sse.unsafeEvent({ data: "hi", id: "1" }))))
+    const client = yield* connect(url)
+    yield* Effect.promise(() => client.waitForEnd(30_000))
+    expect(client.events()).toEqual([{ _tag: "SseEvent", type: "message", data: "hi", lastEventId: "1" }])
+  }))
+`)
+  check("vitest run installed.test.ts: @streamwire/server/testing (EventLog contract, serve, connect) from the tarball", () => {
+    const vitest = Path.join(app, "node_modules", ".bin", "vitest")
+    const out = run(vitest, ["run", "installed.test.ts", "--testTimeout=60000", "--reporter=dot"], {
+      cwd: app,
+      timeout: 300_000,
+      env: { ...process.env, CI: "true", NO_COLOR: "1" }
+    }).stdout
+    const passed = /Tests\s+(\d+) passed/.exec(out)
+    if (passed === null || /failed/.test(out)) throw new Error(out)
+    return `${passed[1]} tests passed`
   })
 
   // 5. a plain .mjs program: a server route, followed by the client, with node (no tsx)

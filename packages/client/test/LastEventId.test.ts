@@ -4,7 +4,7 @@ import { Reconnect, SseClient } from "@streamwire/client"
 import { Sse } from "@streamwire/codec"
 import { SseResponse } from "@streamwire/server"
 import { Chunk, Effect, FastCheck as fc, Option, Stream } from "effect"
-import { serve } from "../../server/test/utils.js"
+import { serve } from "@streamwire/server/testing"
 import { clients } from "./utils.js"
 
 /**

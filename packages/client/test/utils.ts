@@ -1,11 +1,13 @@
 /**
  * Test servers: plain `node:http` servers that misbehave on purpose, and a minimal
- * `@effect/platform` server. All listen on 127.0.0.1, port 0, and are closed with their scope.
+ * `@effect/platform` server (on `serve` of `@streamwire/server/testing`). All listen on 127.0.0.1,
+ * port 0, and are closed with their scope.
  */
-import { FetchHttpClient, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { FetchHttpClient, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpClient } from "@effect/platform"
-import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpClient } from "@effect/platform-node"
 import { Sse } from "@streamwire/codec"
+import { serve } from "@streamwire/server/testing"
 import { Deferred, Effect, type Layer, type Scope, Stream } from "effect"
 import * as http from "node:http"
 
@@ -98,18 +100,10 @@ export const nodeServer = (handler: Handler): Effect.Effect<TestServer, never, S
 export const platformServer = (
   events: (lastEventId: string) => Stream.Stream<Sse.SseMessage>
 ): Effect.Effect<string, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const server = yield* NodeHttpServer.make(() => http.createServer(), { port: 0, host: "127.0.0.1" }).pipe(
-      Effect.orDie
-    )
-    const app = Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
-      HttpServerResponse.stream(events(request.headers["last-event-id"] ?? "").pipe(Sse.encode), {
-        contentType: Sse.contentType
-      }))
-    yield* server.serve(app)
-    const address = server.address as HttpServer.TcpAddress
-    return `http://127.0.0.1:${address.port}`
-  })
+  serve(Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+    HttpServerResponse.stream(events(request.headers["last-event-id"] ?? "").pipe(Sse.encode), {
+      contentType: Sse.contentType
+    })))
 
 /** SSE text of events with ids `from..to` (inclusive), data `event <id>`. */
 export const numbered = (from: number, to: number) => {

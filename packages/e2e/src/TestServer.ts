@@ -1,11 +1,11 @@
 /**
- * Runs an `@effect/platform` app on a real `node:http` server on 127.0.0.1 (a free port) with a
- * promise-shaped handle for plain async tests: the requests it saw (method, URL, headers), a way
+ * Runs an `@effect/platform` app on a real `node:http` server on 127.0.0.1 (a free port, through
+ * `serve` of `@streamwire/server/testing`) with a promise-shaped handle for plain async tests: the requests it saw (method, URL, headers), a way
  * to cut the connections of open requests from the server side, and a `close` that ends every
  * connection and runs every finalizer.
  */
 import type * as HttpApp from "@effect/platform/HttpApp"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { serve } from "@streamwire/server/testing"
 import { Effect, Exit, Scope } from "effect"
 import * as Http from "node:http"
 
@@ -60,17 +60,13 @@ export const start = async <A, E>(
     res.on("close", () => open.delete(req))
   })
   try {
-    const [app, value, port] = await Effect.runPromise(
+    const [origin, value] = await Effect.runPromise(
       Effect.gen(function*() {
         const [app, value] = yield* build
-        const server = yield* NodeHttpServer.make(() => http, { port: 0, host: "127.0.0.1" })
-        yield* server.serve(app)
-        if (server.address._tag !== "TcpAddress") throw new Error("expected a TCP address")
-        return [app, value, server.address.port] as const
+        return [yield* serve(app, { server: () => http }), value] as const
       }).pipe(Scope.extend(scope))
     )
-    void app
-    const origin = `http://127.0.0.1:${port}`
+    const port = Number(new URL(origin).port)
     let closed = false
     return {
       origin,

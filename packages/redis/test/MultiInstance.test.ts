@@ -11,9 +11,14 @@ import { RedisEventLog } from "@streamwire/redis"
 import { type EventLog, SseResponse } from "@streamwire/server"
 import { Effect } from "effect"
 import { inject } from "vitest"
-import { open, post, serve } from "./http.js"
+import { connect, serve } from "@streamwire/server/testing"
 
 const url = inject("redisUrl")
+
+const sse = { headers: { accept: "text/event-stream" } }
+
+const post = (url: string) =>
+  Effect.promise(() => fetch(url, { method: "POST" }).then(async (r) => ({ status: r.status, text: await r.text() })))
 
 /** One instance: GET /events follows the log (resumable), POST /publish?data= appends. */
 const instance = (key: string) =>
@@ -56,8 +61,8 @@ describe("two server instances on one Redis stream", () => {
       const key = `test:multi:${Date.now()}:${Math.random().toString(36).slice(2)}`
       const a = yield* instance(key)
       const b = yield* instance(key)
-      const onA = yield* open(`${a.base}/events`)
-      const onB = yield* open(`${b.base}/events`)
+      const onA = yield* connect(`${a.base}/events`, sse)
+      const onB = yield* connect(`${b.base}/events`, sse)
       yield* subscribers(a.log, 1)
       yield* subscribers(b.log, 1)
       const published = yield* post(`${a.base}/publish?data=hello`)
@@ -79,7 +84,7 @@ describe("two server instances on one Redis stream", () => {
       const key = `test:multi:${Date.now()}:${Math.random().toString(36).slice(2)}`
       const a = yield* instance(key)
       const b = yield* instance(key)
-      const first = yield* open(`${a.base}/events`)
+      const first = yield* connect(`${a.base}/events`, sse)
       yield* subscribers(a.log, 1)
       yield* publish(a.base, 1, 5)
       const seen = yield* Effect.promise(() => first.waitForEvents(5))
@@ -88,7 +93,7 @@ describe("two server instances on one Redis stream", () => {
       yield* publish(a.base, 6, 8)
       yield* publish(b.base, 9, 10)
       const last = seen[seen.length - 1]!.lastEventId
-      const second = yield* open(`${b.base}/events`, { "last-event-id": last })
+      const second = yield* connect(`${b.base}/events`, { headers: { accept: "text/event-stream", "last-event-id": last } })
       yield* subscribers(b.log, 1)
       yield* publish(a.base, 11, 13)
       yield* publish(b.base, 14, 15)
@@ -109,7 +114,7 @@ describe("two server instances on one Redis stream", () => {
       )
       const b = yield* instance(key)
       const ids = yield* Effect.forEach(range(1, 6), (n) => Effect.map(a.log.append({ data: n }), (e) => e.lastEventId))
-      const client = yield* open(`${b.base}/events`, { "last-event-id": ids[0]! })
+      const client = yield* connect(`${b.base}/events`, { headers: { accept: "text/event-stream", "last-event-id": ids[0]! } })
       const events = yield* Effect.promise(() => client.waitForEvents(4))
       expect(events[0]!.type).toBe("reset")
       expect(JSON.parse(events[0]!.data)).toEqual({ lastEventId: ids[0], reason: "expired", oldest: ids[3] })

@@ -4,7 +4,7 @@ import { EventLog, MemoryEventLog } from "@streamwire/server"
 import { Cause, Chunk, ConfigProvider, Effect, Exit, Fiber, LogLevel, Logger, Option, Schedule, type Scope, Stream } from "effect"
 import { Redis } from "ioredis"
 import { inject } from "vitest"
-import { dataOf, eventLogContract } from "../../server/test/EventLogContract.js"
+import { dataOf, eventLogContract } from "@streamwire/server/testing"
 
 const url = inject("redisUrl")
 let counter = 0

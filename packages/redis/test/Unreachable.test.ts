@@ -81,7 +81,7 @@ describe("an unreachable Redis", () => {
   it("the demo exits non-zero with that message", async () => {
     const root = Path.resolve(import.meta.dirname, "../../..")
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = ChildProcess.spawn(process.execPath, ["--import", "tsx", "examples/src/demo.ts"], {
+      const child = ChildProcess.spawn(process.execPath, ["--conditions=@streamwire/source", "--import", "tsx", "examples/src/demo.ts"], {
         cwd: root,
         env: { ...process.env, PORT: "0", STREAMWIRE_REDIS_URL: "redis://:s3cret@127.0.0.1:1" },
         stdio: ["ignore", "pipe", "pipe"]

@@ -6,7 +6,7 @@
  *
  * This module is the interface only. `MemoryEventLog` is the embedded implementation; an external
  * engine (Redis Streams, a database table) implements the same interface and runs the same
- * contract tests (`test/EventLogContract.ts`).
+ * contract tests (`eventLogContract` of `@streamwire/server/testing`).
  *
  * @since 0.1.0
  */

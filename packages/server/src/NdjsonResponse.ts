@@ -12,6 +12,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Ndjson } from "@streamwire/codec"
 import type * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
@@ -19,6 +20,8 @@ import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as connection from "./internal/connection.js"
+import * as metrics from "./internal/metrics.js"
+import * as nodeResponse from "./internal/nodeResponse.js"
 import { toRecord } from "./internal/headers.js"
 import { isStreamArg } from "./internal/stream.js"
 import * as RequestBody from "./RequestBody.js"
@@ -81,14 +84,21 @@ export const body: <const A extends Stream.Stream<Uint8Array, any, never> | Opti
 ) => [A] extends [Stream.Stream<Uint8Array, any, never>] ? Stream.Stream<Uint8Array>
   : <E>(lines: Stream.Stream<Uint8Array, E>) => Stream.Stream<Uint8Array> = dual(
     isStreamArg,
-    (lines: Stream.Stream<Uint8Array, unknown>, options?: Options) => bodyOf(lines, options)
+    (lines: Stream.Stream<Uint8Array, unknown>, options?: Options) =>
+      bodyOf(lines, options, false, metrics.forRoute("body", "ndjson"))
   )
 
-const bodyOf = <E>(lines: Stream.Stream<Uint8Array, E>, options: Options | undefined): Stream.Stream<Uint8Array> =>
-  connection.body<Uint8Array, E>(lines, {
+const bodyOf = <E>(
+  lines: Stream.Stream<Uint8Array, E>,
+  options: Options | undefined,
+  node: boolean,
+  routeMetrics: metrics.RouteMetrics
+): Stream.Stream<Uint8Array> =>
+  (node ? nodeResponse.body<Uint8Array, E> : connection.body<Uint8Array, E>)(lines, {
+    metrics: routeMetrics,
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
-    heartbeat: connection.heartbeatSchedule(options?.heartbeat ?? false),
+    heartbeat: connection.heartbeatOf(options?.heartbeat ?? false),
     heartbeatBytes: newline,
     first: [],
     encode: (bytes, out) => out.bytes(bytes),
@@ -112,11 +122,14 @@ const respond = <E, R>(
   options: Options | undefined
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
   Effect.map(Effect.context<R>(), (context) =>
-    HttpServerResponse.stream(bodyOf(Stream.provideContext(lines, context), options), {
+    HttpServerResponse.stream(
+      bodyOf(Stream.provideContext(lines, context), options, true, metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "ndjson")),
+      {
       status: options?.status ?? 200,
       contentType,
-      headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
-    }))
+        headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
+      }
+    ))
 
 /**
  * A `Stream` of JSON values as a streamed NDJSON response.

@@ -359,13 +359,9 @@ export const json = <A, I, R>(
     let value: unknown
     try {
       value = JSON.parse(text)
-    } catch (e) {
-      return Effect.fail(
-        new InvalidBody({
-          reason: "json",
-          detail: `the body is not valid JSON (${excerpt(e instanceof Error ? e.message : String(e), 120)})`
-        })
-      )
+    } catch {
+      // (not the parser's message: it quotes the input)
+      return Effect.fail(new InvalidBody({ reason: "json", detail: "the body is not valid JSON" }))
     }
     return Effect.mapError(
       decode(value),

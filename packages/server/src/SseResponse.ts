@@ -30,6 +30,8 @@ import type { EventLog, Reset } from "./EventLog.js"
 import * as connection from "./internal/connection.js"
 import { toRecord } from "./internal/headers.js"
 import * as attach from "./internal/attach.js"
+import * as metrics from "./internal/metrics.js"
+import * as nodeResponse from "./internal/nodeResponse.js"
 import { SseEncoder } from "./internal/render.js"
 import { isStreamArg } from "./internal/stream.js"
 import * as RequestBody from "./RequestBody.js"
@@ -237,12 +239,24 @@ const errorEvent = (onError: OnError | undefined, cause: Cause.Cause<unknown>): 
   return onError(cause)
 }
 
+// the heartbeat's bytes, made once per comment text (every connection writes the same array)
+const heartbeats = new Map<string, Uint8Array>()
+const heartbeatBytes = (comment: string): Uint8Array => {
+  let bytes = heartbeats.get(comment)
+  if (bytes === undefined) {
+    bytes = encoder.encode(Either.getOrThrow(Sse.renderMessage(Sse.comment(comment))))
+    if (heartbeats.size < 64) heartbeats.set(comment, bytes)
+  }
+  return bytes
+}
+
 /** The body of a response whose stream carries messages and, from a log, resets. */
 const bodyOf = <E>(
   stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<attach.Attached>,
   options: Options | undefined,
   onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
   share: (() => boolean) | undefined,
+  transport: Transport,
   request: Option.Option<HttpServerRequest.HttpServerRequest> = Option.none()
 ): Stream.Stream<Uint8Array> =>
   Stream.suspend(() => {
@@ -256,7 +270,9 @@ const bodyOf = <E>(
         return isAbort(cause)
           ? Effect.logDebug("SSE response aborted on purpose")
           : Effect.logWarning("SSE stream failed; aborting the response", cause)
-      }),
+      }, transport, () => aborted),
+      // (on the Node fast path the body ends when the connection takes the response over: the
+      // connection cuts it itself, see `cut` in the config)
       Stream.suspend(() => aborted ? Stream.execute(cut(request)) : Stream.empty)
     )
   })
@@ -266,14 +282,17 @@ const bytesOf = <E>(
   options: Options | undefined,
   onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
   share: (() => boolean) | undefined,
-  aborting: (cause: Cause.Cause<unknown>) => Effect.Effect<void> | undefined
+  aborting: (cause: Cause.Cause<unknown>) => Effect.Effect<void> | undefined,
+  transport: Transport,
+  aborted: () => boolean
 ): Stream.Stream<Uint8Array> => {
   const sse = new SseEncoder(share)
-  return connection.body<Sse.SseMessage | Reset | attach.Entry, E>(stream, {
+  const routeMetrics = transport.metrics
+  const config: connection.Config<Sse.SseMessage | Reset | attach.Entry> = {
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
-    heartbeat: connection.heartbeatSchedule(options?.heartbeat),
-    heartbeatBytes: encoder.encode(Either.getOrThrow(Sse.renderMessage(Sse.comment(options?.heartbeatComment ?? "")))),
+    heartbeat: connection.heartbeatOf(options?.heartbeat),
+    heartbeatBytes: heartbeatBytes(options?.heartbeatComment ?? ""),
     first: options?.retry === undefined ? [] : [Sse.retry(options.retry)],
     encode: (item, out) =>
       item._tag === "Entry"
@@ -295,8 +314,22 @@ const bytesOf = <E>(
             })
         })
       )
-    }
-  })
+    },
+    metrics: routeMetrics,
+    onWritten: onReset === undefined && share === undefined
+      ? undefined
+      : (item) => {
+        if (item._tag === "Reset") routeMetrics.reset(item.reason)
+      },
+    cut: aborted
+  }
+  return transport.node ? nodeResponse.body(stream, config) : connection.body(stream, config)
+}
+
+/** Where a body is written: the Node fast path when the server is Node's (responses), or always the portable `Stream` (`body`). */
+interface Transport {
+  readonly node: boolean
+  readonly metrics: metrics.RouteMetrics
 }
 
 /**
@@ -326,7 +359,7 @@ export const body: <const A extends Stream.Stream<Sse.SseMessage, any, never> | 
   : <E>(stream: Stream.Stream<Sse.SseMessage, E>) => Stream.Stream<Uint8Array> = dual(
     isStreamArg,
     (stream: Stream.Stream<Sse.SseMessage, unknown>, options?: Options): Stream.Stream<Uint8Array> =>
-      bodyOf(stream, options, undefined, undefined)
+      bodyOf(stream, options, undefined, undefined, { node: false, metrics: metrics.forRoute("body", "sse") })
   )
 
 /**
@@ -367,6 +400,7 @@ export const make: <const A extends Stream.Stream<Sse.SseMessage, any, any> | Op
               options,
               undefined,
               undefined,
+              { node: true, metrics: metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "sse") },
               Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
             ),
             options
@@ -711,16 +745,22 @@ const follow = (
   log: EventLog,
   options: FromLogOptions | undefined
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
-  Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
-    const after = lastEventIdOf(request)
-    const logOptions = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" } as const
-    const { messages, share } = attach.follow(
-      log,
-      { after, initial: options?.initial },
-      logOptions.onSlowClient === "disconnect"
-    )
-    return response(bodyOf(messages, logOptions, options?.onReset, share, Option.some(request)), logOptions)
-  })
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    Effect.map(metrics.current("sse"), (routeMetrics) => {
+      const after = lastEventIdOf(request)
+      if (Option.isSome(after)) routeMetrics.resumed()
+      const logOptions = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" } as const
+      // the in-memory log pushes to connections that may drop messages or be ended (not wait)
+      const { messages, share } = attach.follow(
+        log,
+        { after, initial: options?.initial },
+        logOptions.onSlowClient !== "backpressure"
+      )
+      return response(
+        bodyOf(messages, logOptions, options?.onReset ?? resetEvent, share, { node: true, metrics: routeMetrics }, Option.some(request)),
+        logOptions
+      )
+    }))
 
 // ---------------------------------------------------------------------------------------------
 // POST then stream

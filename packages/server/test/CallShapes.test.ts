@@ -5,7 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import { Effect, Schema, Stream } from "effect"
 import { EventLog, MemoryEventLog, NdjsonResponse, SseResponse } from "../src/index.js"
-import { connect, serve } from "./utils.js"
+import { connect, serve } from "@streamwire/server/testing"
 
 type Assert<T extends true> = T
 type Eq<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false

@@ -2,7 +2,8 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { MemoryEventLog, SseResponse } from "../src/index.js"
-import { connect, eventually, heapAfterGc, ioTurn, promise, serve } from "./utils.js"
+import { connect, eventually, serve } from "@streamwire/server/testing"
+import { heapAfterGc, ioTurn, promise } from "./utils.js"
 
 describe("fan-out", () => {
   it.scopedLive("1,000 concurrent connections all receive the same events, in order", () =>

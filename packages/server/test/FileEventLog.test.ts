@@ -7,7 +7,7 @@ import * as Path from "node:path"
 import * as Zlib from "node:zlib"
 import { type EventLog, FileEventLog } from "../src/index.js"
 import { crc32Js } from "../src/internal/fileLog/crc32.js"
-import { dataOf, eventLogContract } from "./EventLogContract.js"
+import { dataOf, eventLogContract } from "@streamwire/server/testing"
 
 // fdatasync takes ~7 ms on this machine's disk, more when it is loaded: sequential appends with
 // `sync: "always"` are slow by nature (the contract's racing test makes 300 of them)

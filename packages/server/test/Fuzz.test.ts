@@ -12,7 +12,8 @@ import { Sse } from "@streamwire/codec"
 import { type EventLog, MemoryEventLog, NdjsonResponse, SseResponse } from "@streamwire/server"
 import { Effect, FastCheck as fc, Option, Schema, Stream, Supervisor } from "effect"
 import * as Net from "node:net"
-import { eventually, realSleep, serve } from "./utils.js"
+import { realSleep } from "./utils.js"
+import { eventually, serve } from "@streamwire/server/testing"
 
 // ---------------------------------------------------------------------------------------------
 // the server under test

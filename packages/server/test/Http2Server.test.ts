@@ -11,7 +11,8 @@ import * as Http2 from "node:http2"
 import * as Http2Server from "../src/Http2Server.js"
 import { MemoryEventLog, NdjsonResponse, SseResponse } from "../src/index.js"
 import { connectH1, connectH2, serveH2, session } from "./http2Utils.js"
-import { eventually, ioTurn, promise } from "./utils.js"
+import { eventually } from "../src/testing.js"
+import { ioTurn, promise } from "./utils.js"
 
 const certificate = await Effect.runPromise(Http2Server.devCertificate({ openssl: process.env["STREAMWIRE_OPENSSL"] || undefined }))
 afterAll(() => Fs.rmSync(Path.dirname(certificate.keyPath), { recursive: true, force: true }))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Option, Stream, TestClock } from "effect"
 import { EventLog, MemoryEventLog } from "../src/index.js"
-import { dataOf, eventLogContract } from "./EventLogContract.js"
+import { dataOf, eventLogContract } from "@streamwire/server/testing"
 
 eventLogContract("MemoryEventLog", () => MemoryEventLog.layer({ maxEvents: 5 }), { retained: 5 })
 

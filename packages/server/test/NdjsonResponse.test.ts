@@ -2,7 +2,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Ref, Schema, Stream } from "effect"
 import { NdjsonResponse, SseResponse } from "../src/index.js"
-import { connect, eventually, serve } from "./utils.js"
+import { connect, eventually, serve } from "@streamwire/server/testing"
 
 const Prompt = Schema.Struct({ prompt: Schema.String })
 

@@ -4,7 +4,7 @@ import { Sse } from "@streamwire/codec"
 import { NdjsonResponse, RequestBody, SseResponse } from "@streamwire/server"
 import { Effect, Schema, Stream } from "effect"
 import * as Http from "node:http"
-import { serve } from "./utils.js"
+import { serve } from "@streamwire/server/testing"
 
 const Prompt = Schema.Struct({ prompt: Schema.String })
 

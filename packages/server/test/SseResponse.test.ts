@@ -3,7 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import { Deferred, Effect, Fiber, Option, Ref, Schedule, type Scope, Stream, Supervisor, TestClock } from "effect"
 import { EventLog, MemoryEventLog, SseResponse } from "../src/index.js"
-import { connect, eventually, promise, realSleep, serve } from "./utils.js"
+import { connect, eventually, serve } from "@streamwire/server/testing"
+import { promise, realSleep } from "./utils.js"
 
 const ev = (data: string, type?: string, id?: string) => Sse.unsafeEvent({ data, type, id })
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import { NdjsonResponse, SseResponse } from "@streamwire/server"
 import { Effect, Option, Stream } from "effect"
-import { connect, serve } from "./utils.js"
+import { connect, serve } from "@streamwire/server/testing"
 
 const numbered = (from: number, to: number) =>
   Stream.range(from, to).pipe(Stream.map((n) => Sse.unsafeEvent({ data: String(n), id: String(n) })))

@@ -7,7 +7,7 @@ import * as Http2 from "node:http2"
 import * as Https from "node:https"
 import type * as Tls from "node:tls"
 import * as Http2Server from "../src/Http2Server.js"
-import { type OpenOptions, RawClient } from "./utils.js"
+import { type OpenOptions, RawClient } from "../src/internal/testing/rawClient.js"
 
 /** What the server saw: HTTP/2 sessions and TLS connections (either protocol) opened so far, and open now. */
 export interface Counts {

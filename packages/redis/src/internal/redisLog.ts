@@ -138,7 +138,13 @@ const toLogError = (operation: "append" | "subscribe" | "read") => (e: RedisCall
 // ---------------------------------------------------------------------------------------------
 // scripts
 
-const APPEND_LUA = `
+
+/**
+ * Appends, one or many in one call (what queued while the previous call was in flight): each
+ * entry's `prev` is the id of the entry before it (the stream's last one for the first). ARGV: maxLen, trim, minAge, n,
+ * then n pairs (type, data). Returns the ids in order.
+ */
+const APPEND_MANY_LUA = `
 local key = KEYS[1]
 local prev = '0-0'
 local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
@@ -150,18 +156,26 @@ elseif redis.call('EXISTS', key) == 1 then
     if info[i] == 'last-generated-id' then prev = info[i + 1] end
   end
 end
-local id
+local n = tonumber(ARGV[4])
+local ids = {}
+for i = 1, n do
+  local t = ARGV[3 + 2 * i]
+  local d = ARGV[4 + 2 * i]
+  local id
+  if ARGV[1] ~= '' then
+    id = redis.call('XADD', key, 'MAXLEN', ARGV[2], ARGV[1], '*', 'type', t, 'data', d, 'prev', prev)
+  else
+    id = redis.call('XADD', key, '*', 'type', t, 'data', d, 'prev', prev)
+  end
+  ids[i] = id
+  prev = id
+end
 if ARGV[3] ~= '' then
-  id = redis.call('XADD', key, 'MAXLEN', ARGV[4], ARGV[3], '*', 'type', ARGV[1], 'data', ARGV[2], 'prev', prev)
-else
-  id = redis.call('XADD', key, '*', 'type', ARGV[1], 'data', ARGV[2], 'prev', prev)
+  local tm = redis.call('TIME')
+  local cutoff = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000) - tonumber(ARGV[3])
+  if cutoff > 0 then redis.call('XTRIM', key, 'MINID', ARGV[2], string.format('%d', cutoff) .. '-0') end
 end
-if ARGV[5] ~= '' then
-  local t = redis.call('TIME')
-  local cutoff = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[5])
-  if cutoff > 0 then redis.call('XTRIM', key, 'MINID', ARGV[4], string.format('%d', cutoff) .. '-0') end
-end
-return id
+return ids
 `
 
 /** Atomically: does the key exist, its last generated id, and (ARGV[1] non-empty) a page from ARGV[1]. */
@@ -179,11 +193,16 @@ return {1, lastGen, entries}
 `
 
 interface Scripts {
-  streamwireAppend(key: string, type: string, data: string, maxLen: string, trim: string, minAge: string): Promise<unknown>
+  streamwireAppendMany(key: string, ...args: Array<string>): Promise<unknown>
   streamwireHandshake(key: string, start: string, count: string): Promise<unknown>
 }
 
 type Client = Redis & Scripts
+
+/** Appends written by one call at most (each is two script arguments). */
+const MAX_APPEND_BATCH = 512
+/** Append calls in flight at once on the command connection. */
+const MAX_APPENDS_IN_FLIGHT = 4
 
 // ---------------------------------------------------------------------------------------------
 // entries
@@ -314,7 +333,7 @@ export const connect = (options: Options): Effect.Effect<{ client: Client; reade
       Effect.sync(() => {
         const c = createClient(options)
         c.on("error", logError("command"))
-        c.defineCommand("streamwireAppend", { numberOfKeys: 1, lua: APPEND_LUA })
+        c.defineCommand("streamwireAppendMany", { numberOfKeys: 1, lua: APPEND_MANY_LUA })
         c.defineCommand("streamwireHandshake", { numberOfKeys: 1, lua: HANDSHAKE_LUA })
         return c as Client
       }),
@@ -401,24 +420,60 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
     })
     yield* Effect.forkScoped(Effect.interruptible(follow))
 
-    // --- append
+    // --- append: batched and pipelined. Appends made in one turn of the event loop go in one
+    // script call (one round trip, in call order); up to MAX_APPENDS_IN_FLIGHT calls are in flight
+    // on the connection (Redis runs them in order, so ids follow call order), and what queues
+    // meanwhile goes in the next call. The rate follows Redis's throughput, not its latency, and the
+    // tail reads a call's entries in one XREAD.
+    interface Pending {
+      readonly type: string
+      readonly data: string
+      readonly resume: (effect: Effect.Effect<string, RedisCallError>) => void
+    }
+    let queue: Array<Pending> = []
+    let inFlight = 0
+    let scheduled = false
+    const maxLen = o.maxLength === undefined ? "" : String(o.maxLength)
+    const minAge = o.minAgeMillis === undefined ? "" : String(Math.round(o.minAgeMillis))
+    const schedule = (): void => {
+      if (scheduled || queue.length === 0 || inFlight >= MAX_APPENDS_IN_FLIGHT) return
+      scheduled = true
+      queueMicrotask(sendQueued)
+    }
+    const sendQueued = (): void => {
+      scheduled = false
+      while (queue.length > 0 && inFlight < MAX_APPENDS_IN_FLIGHT) {
+        const batch = queue.length <= MAX_APPEND_BATCH ? queue : queue.slice(0, MAX_APPEND_BATCH)
+        queue = queue.length <= MAX_APPEND_BATCH ? [] : queue.slice(MAX_APPEND_BATCH)
+        const args: Array<string> = [maxLen, o.trim, minAge, String(batch.length)]
+        for (const p of batch) args.push(p.type, p.data)
+        inFlight++
+        client.streamwireAppendMany(key, ...args).then(
+          (ids) => {
+            inFlight--
+            const list = ids as Array<unknown>
+            for (let i = 0; i < batch.length; i++) batch[i]!.resume(Effect.succeed(String(list[i])))
+            schedule()
+          },
+          (cause) => {
+            inFlight--
+            for (const p of batch) p.resume(Effect.fail(new RedisCallError({ cause })))
+            schedule()
+          }
+        )
+      }
+    }
     const append = (input: EventLog.EventInput) =>
       Effect.suspend((): Effect.Effect<Sse.SseEvent, Sse.InvalidField | EventLog.EventLogError> => {
         const checked = Sse.event({ data: input.data, type: input.type, id: "x" })
         if (Either.isLeft(checked)) return Effect.fail(checked.left)
         const type = checked.right.type
-        return call(() =>
-          client.streamwireAppend(
-            key,
-            type,
-            input.data,
-            o.maxLength === undefined ? "" : String(o.maxLength),
-            o.trim,
-            o.minAgeMillis === undefined ? "" : String(Math.round(o.minAgeMillis))
-          )
-        ).pipe(
+        return Effect.async<string, RedisCallError>((resume) => {
+          queue.push({ type, data: input.data, resume })
+          schedule()
+        }).pipe(
           Effect.mapError(toLogError("append")),
-          Effect.map((id): Sse.SseEvent => ({ _tag: "SseEvent", type, data: input.data, lastEventId: String(id) }))
+          Effect.map((id): Sse.SseEvent => ({ _tag: "SseEvent", type, data: input.data, lastEventId: id }))
         )
       })
 

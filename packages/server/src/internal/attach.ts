@@ -8,7 +8,6 @@
  */
 import type { Sse } from "@streamwire/codec"
 import type * as Effect from "effect/Effect"
-import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { EventLog, EventLogError, LogItem, Reset, SubscribeOptions } from "../EventLog.js"
 import type { Push, PushSource } from "./connection.js"
@@ -26,7 +25,7 @@ export interface Entry {
 /**
  * The in-memory log can also hand its events straight to a connection: `attach` replays what the
  * subscription would, then calls `push` with each appended event, synchronously, within `append`,
- * until the scope closes. A response drives no `Stream`, no fiber and no queue of its own for the
+ * until it detaches. A response drives no `Stream`, no fiber and no queue of its own for the
  * subscription (they are most of a connection's memory and of its cost per event); its `push`
  * must be quick and must not fail (it buffers, or ends the connection).
  *
@@ -37,13 +36,21 @@ export const AttachTypeId: unique symbol = Symbol.for("@streamwire/server/Memory
 /** @internal */
 export interface Attachable {
   readonly [AttachTypeId]: {
-    readonly attach: (
-      options: SubscribeOptions | undefined,
-      push: ((item: Attached) => void) & { readonly all: (items: ReadonlyArray<Attached>) => void }
-    ) => Effect.Effect<void, never, Scope.Scope>
+    /** Replays and registers in one step; gives back the function that detaches (idempotent). */
+    readonly attach: (options: SubscribeOptions | undefined, push: Pusher) => Effect.Effect<() => void>
     /** Whether several connections are attached now. */
     readonly several: () => boolean
   }
+}
+
+/**
+ * An attached connection (the connection object itself): one item at a time, or a replay at once.
+ *
+ * @internal
+ */
+export interface Pusher {
+  readonly one: (item: Attached) => void
+  readonly all: (items: ReadonlyArray<Attached>) => void
 }
 
 /**

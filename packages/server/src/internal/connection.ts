@@ -1,16 +1,19 @@
 /**
- * One connection's pipe between the source stream and the response writer.
+ * One streamed response (SSE or NDJSON): a small object between a source and a sink.
  *
- * The source runs in its own fiber and fills a bounded buffer (a `Queue` of the source's chunks);
- * the response fiber (the one that writes to the socket) takes everything buffered at once,
- * encodes it and hands it to the server as a single write. Encoding happens in that one step, not
- * in further stream stages: the body is a single `Stream.fromPull`, so a batch costs one pull. A
- * heartbeat fiber adds a heartbeat when nothing was written since its previous tick. When the
- * client stops reading, the writer blocks on the socket and the buffer fills: then the policy
- * applies (wait, drop the oldest, or end the connection by interrupting the response fiber, which
- * is the only way to free a writer blocked on a socket that never drains). All three fibers live
- * in the stream's scope: when the client goes away, the response fiber is interrupted and they all
- * stop, finalizers run.
+ * - The source is a `Stream` (run by one fiber, which offers each chunk message by message) or a
+ *   push source (the in-memory log hands each appended event to the connection within `append`:
+ *   no fiber at all).
+ * - The connection buffers messages (counted in messages, whatever the source's chunking), encodes
+ *   everything buffered into one `Uint8Array` when the sink takes it, and applies the slow-client
+ *   policy when more than `bufferSize` messages wait: `"backpressure"` makes the source wait,
+ *   `"drop-oldest"` drops, `"disconnect"` ends the response (the client resumes from its last id).
+ * - The sink is the Node response itself (`internal/nodeResponse.ts`, on `NodeHttpServer`: writes
+ *   go straight to `res.write`, `'drain'` is the backpressure, `'close'` the end) or, on any other
+ *   platform, the pull-based body `Stream` below (the platform's writer pulls whatever is
+ *   buffered). Both write the same bytes: they share this class and its encoder.
+ * - Heartbeats come from one shared timer per period (`internal/heartbeat.ts`), or for a custom
+ *   `Schedule` from a fiber of the connection's own.
  *
  * @internal
  */
@@ -19,34 +22,48 @@ import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
+import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as heartbeat from "./heartbeat.js"
+import type { RouteMetrics } from "./metrics.js"
 
 /** @internal */
 export const DEFAULT_HEARTBEAT = Duration.seconds(15)
 /** @internal */
 export const DEFAULT_BUFFER = 1024
 
+/**
+ * Heartbeats: every `millis` on the shared timer, or on a `Schedule` (a fiber per connection).
+ *
+ * @internal
+ */
+export type Heartbeat =
+  | { readonly _tag: "Every"; readonly millis: number }
+  | { readonly _tag: "Schedule"; readonly schedule: Schedule.Schedule<unknown> }
+
 /** @internal */
-export const heartbeatSchedule = (
-  heartbeat: Duration.DurationInput | Schedule.Schedule<unknown> | false | undefined
-): Schedule.Schedule<unknown> | undefined => {
-  if (heartbeat === false) return undefined
-  if (heartbeat === undefined) return Schedule.spaced(DEFAULT_HEARTBEAT)
-  return Schedule.isSchedule(heartbeat) ? heartbeat : Schedule.spaced(heartbeat)
+export const heartbeatOf = (
+  input: Duration.DurationInput | Schedule.Schedule<unknown> | false | undefined
+): Heartbeat | undefined => {
+  if (input === false) return undefined
+  if (Schedule.isSchedule(input)) return { _tag: "Schedule", schedule: input }
+  const millis = Duration.toMillis(Duration.decode(input ?? DEFAULT_HEARTBEAT))
+  if (!Number.isFinite(millis)) return undefined
+  return { _tag: "Every", millis: Math.max(1, Math.round(millis)) }
 }
 
 /** @internal */
 export type SlowClientPolicy = "disconnect" | "drop-oldest" | "backpressure"
 
 const textEncoder = new TextEncoder()
+const empty = new Uint8Array(0)
 
 /**
- * What one pull writes: pieces of text and shared, already encoded bytes, in order, joined into a
+ * What one write holds: pieces of text and shared, already encoded bytes, in order, joined into a
  * single `Uint8Array` (text runs are encoded once; a lone shared piece is written as is).
  *
  * @internal
@@ -97,13 +114,11 @@ export class Out {
   }
 }
 
-const empty = new Uint8Array(0)
-
 /** @internal */
 export interface Config<A> {
   readonly bufferSize: number
   readonly onSlowClient: SlowClientPolicy
-  readonly heartbeat: Schedule.Schedule<unknown> | undefined
+  readonly heartbeat: Heartbeat | undefined
   /** Written on a heartbeat tick when the line was idle. */
   readonly heartbeatBytes: Uint8Array
   /**
@@ -116,236 +131,428 @@ export interface Config<A> {
   readonly encode: (item: A, out: Out) => unknown
   /** What a failure (not an interruption) of the source or the encoding becomes: logged, last bytes. */
   readonly onFailure: (cause: Cause.Cause<unknown>) => Effect.Effect<Uint8Array | undefined>
+  /** Where the connection counts what it does. */
+  readonly metrics: RouteMetrics
+  /** Counts an item as it is written (a reset, for the metrics). */
+  readonly onWritten?: ((item: A) => void) | undefined
+  /**
+   * Whether the response, once what was written has left, is cut (the connection destroyed, the
+   * body never ended cleanly) rather than ended: asked when it ends (`SseResponse.abort`).
+   */
+  readonly cut?: (() => boolean) | undefined
 }
-
-interface End {
-  readonly _tag: "End"
-  readonly exit: Exit.Exit<void, unknown>
-}
-
-const isEnd = (u: unknown): u is End => (u as End)._tag === "End" && (u as End).exit !== undefined
-
-const HEARTBEAT = { _tag: "Heartbeat" } as const
-
-/** A chunk from a `Stream` source, one item from a push source, the end, or a heartbeat. */
-type Item<A> = Chunk.Chunk<A> | A | End | typeof HEARTBEAT
 
 /**
  * A source that pushes its items (synchronously, e.g. from a log's `append`) rather than a `Stream`
- * the connection runs: no source fiber, no second queue. Only for `"disconnect"` (a push cannot
- * wait, and dropping is for the `Stream` path).
+ * the connection runs: no source fiber. Not for `"backpressure"` (a push cannot wait).
+ * `attach` replays and registers in one step and gives back the function that detaches.
  *
  * @internal
  */
 export interface PushSource<A> {
   readonly _tag: "PushSource"
-  readonly attach: (push: Push<A>) => Effect.Effect<void, never, Scope.Scope>
+  readonly attach: (push: Push<A>) => Effect.Effect<() => void>
 }
 
 /**
- * How a push source hands items to a connection: one at a time, or many at once (a replay: accepted
- * whole when nothing is buffered, as a `Stream` source's chunk is).
+ * How a push source hands items to a connection: one at a time, or many at once (a replay:
+ * accepted whole when nothing waits, since the log bounds it).
  *
  * @internal
  */
 export interface Push<A> {
-  (item: A): void
+  readonly one: (item: A) => void
   readonly all: (items: ReadonlyArray<A>) => void
 }
 
 /** @internal */
-export const body = <A, E>(
-  source: Stream.Stream<A, E> | PushSource<A>,
-  config: Config<A>
-): Stream.Stream<Uint8Array> =>
-  Stream.fromPull(Effect.gen(function*() {
-    const writer = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<unknown, unknown>>((fiber) => Effect.succeed(fiber))
-    const queue = yield* Effect.acquireRelease(Queue.unbounded<Item<A>>(), Queue.shutdown)
-    const capacity = Math.max(1, config.bufferSize)
-    const policy = config.onSlowClient
-    const permits = policy === "backpressure" ? yield* Effect.makeSemaphore(capacity) : undefined
-    let queued = 0 // elements in the queue
-    let written = false // something was taken since the last heartbeat tick
-    let ended = false
+export type Source<A, E> = Stream.Stream<A, E> | PushSource<A>
 
-    const push = (chunk: Chunk.Chunk<A>) => {
-      queued += chunk.length
-      queue.unsafeOffer(chunk)
+/** @internal */
+export const isStream = <A, E>(source: Source<A, E>): source is Stream.Stream<A, E> => Stream.StreamTypeId in source
+
+const OPEN = 0
+/** no more items: the sink ends the response once what is buffered (and `last`) is written */
+const ENDING = 1
+/** done: nothing more is written, everything is released */
+const CLOSED = 2
+
+/**
+ * The connection's state and buffer; the sink (a subclass) decides when to take a batch.
+ *
+ * @internal
+ */
+export abstract class Connection<A> {
+  private items: Array<A | undefined> = []
+  private head = 0
+  /** Whether something was written since the previous heartbeat tick. */
+  private written = false
+  protected heartbeatDue = false
+  protected state = OPEN
+  /** Bytes written after the buffered messages, before the end (a failure's event). */
+  private last: Uint8Array | undefined = undefined
+  /** A `Stream` source waiting for room (backpressure), resumed when a batch is taken. */
+  private space: (() => void) | undefined = undefined
+  private readonly out = new Out()
+  readonly capacity: number
+  private detach: (() => void) | undefined = undefined
+  private leaveHeartbeat: (() => void) | undefined = undefined
+  private fibers: Array<Fiber.RuntimeFiber<unknown, unknown>> | undefined = undefined
+  /** A failure met while encoding, to be turned into the last bytes by the sink. */
+  protected encodeFailure: Cause.Cause<unknown> | undefined = undefined
+
+  constructor(readonly config: Config<A>) {
+    this.capacity = Math.max(1, config.bufferSize)
+    config.metrics.opened()
+  }
+
+  /** Something was buffered (or a heartbeat or the end is due) while nothing was: take it soon. */
+  protected abstract wake(): void
+  /** Writes what is buffered now if the socket takes writes now; whether it did. */
+  protected abstract flushNow(): boolean
+  /** Whether the writer is ready for more (not held up by the socket): room to wait for. */
+  protected abstract writerReady(): boolean
+  /** Ends the response without writing more (the policy `"disconnect"`). */
+  protected abstract abort(): void
+
+  /**
+   * Messages waiting here. The socket holds at most one more write (a batch, itself at most
+   * `bufferSize` messages: a full buffer is written at once when the socket takes writes) until it
+   * drains; nothing is written to it meanwhile.
+   */
+  get held(): number {
+    return this.items.length - this.head
+  }
+
+  get buffered(): number {
+    return this.items.length - this.head
+  }
+
+  /** The bytes to write first (the `retry:` hint), maybe empty. */
+  protected firstBytes(): Uint8Array | Cause.Cause<unknown> {
+    for (const a of this.config.first) {
+      const error = this.config.encode(a, this.out)
+      if (error !== undefined) return Cause.fail(error)
     }
+    return this.out.take()
+  }
 
-    const dropOldest = (n: number) =>
-      Effect.suspend(function loop(): Effect.Effect<void> {
-        if (queued === 0 || queued + n <= capacity) return Effect.void
-        return Effect.flatMap(Queue.poll(queue), (item) => {
-          if (Option.isSome(item) && Chunk.isChunk(item.value)) queued -= item.value.length
-          else if (Option.isSome(item) && item.value !== HEARTBEAT && !isEnd(item.value)) queued--
-          return loop()
-        })
-      })
+  private add(item: A): void {
+    this.items.push(item)
+    if (this.items.length - this.head === 1) this.wake()
+  }
 
-    const offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {
-      const n = chunk.length
-      if (n === 0) return Effect.void
-      switch (policy) {
-        case "backpressure":
-          return Effect.zipRight(permits!.take(Math.min(n, capacity)), Effect.sync(() => push(chunk)))
-        case "drop-oldest":
-          return queued + n <= capacity ? Effect.sync(() => push(chunk)) : Effect.zipRight(dropOldest(n), Effect.sync(() => push(chunk)))
-        case "disconnect":
-          if (queued > 0 && queued + n > capacity) {
-            // the client is not keeping up: end the connection (it resumes from its last id)
-            return Effect.suspend(() => {
-              disconnect()
-              return Effect.zipRight(Fiber.interruptAsFork(writer, writer.id()), Effect.interrupt)
-            })
-          }
-          push(chunk)
-          return Effect.void
-      }
-    }
-
-    const disconnect = () => {
-      // the client is not keeping up: end the connection (it resumes from its last id)
-      ended = true
-      queue.unsafeOffer({ _tag: "End", exit: Exit.void })
-    }
-
-    if (Stream.StreamTypeId in source) {
-      yield* Stream.runForEachChunk(source, offer).pipe(
-        Effect.exit,
-        Effect.flatMap((exit) =>
-          Effect.sync(() => {
-            if (ended) return
-            ended = true
-            queue.unsafeOffer({ _tag: "End", exit })
-          })
-        ),
-        Effect.forkScoped
-      )
-    } else {
-      const accept = (n: number) => {
-        if (ended) return false
-        if (queued > 0 && queued + n > capacity) {
-          disconnect()
-          writer.unsafeInterruptAsFork(writer.id())
-          return false
+  /** Room for one more message, after the policy; false when the connection ended instead. */
+  private makeRoom(): boolean {
+    if (this.held < this.capacity) return true
+    if (this.flushNow() && this.held < this.capacity) return true
+    switch (this.config.onSlowClient) {
+      case "drop-oldest": {
+        if (this.items.length - this.head > 0) {
+          this.items[this.head++] = undefined
+          this.config.metrics.messagesDropped(1)
         }
-        queued += n
         return true
       }
-      const push = (item: A) => {
-        if (accept(1)) queue.unsafeOffer(item)
+      default: {
+        this.config.metrics.slowClientDropped()
+        this.disconnect()
+        return false
       }
-      push.all = (items: ReadonlyArray<A>) => {
-        if (items.length > 0 && accept(items.length)) queue.unsafeOffer(Chunk.unsafeFromArray(items.slice()))
-      }
-      yield* source.attach(push)
     }
+  }
 
-    if (config.heartbeat !== undefined) {
-      // at each tick of the schedule (not at the start), a heartbeat if nothing was written since the last one
-      const tick = Effect.sync(() => {
-        if (!written && queued === 0 && !ended) queue.unsafeOffer(HEARTBEAT)
-        written = false
+  /** A push source's item. */
+  one(item: A): void {
+    if (this.state !== OPEN) return
+    if (this.makeRoom()) this.add(item)
+  }
+
+  /** A push source's items at once (a replay: accepted whole when nothing waits, the log bounds it). */
+  all(items: ReadonlyArray<A>): void {
+    if (this.state !== OPEN || items.length === 0) return
+    if (this.held === 0) {
+      for (let i = 0; i < items.length; i++) this.items.push(items[i]!)
+      this.wake()
+      return
+    }
+    for (let i = 0; i < items.length; i++) this.one(items[i]!)
+  }
+
+  /** A `Stream` source's chunk: message by message; waits for room with `"backpressure"`. */
+  offer(chunk: Chunk.Chunk<A>): Effect.Effect<void> {
+    const items = Chunk.toReadonlyArray(chunk)
+    let i = 0
+    const loop = (): Effect.Effect<void> => {
+      while (i < items.length) {
+        if (this.state !== OPEN) return Effect.interrupt
+        if (this.held >= this.capacity && !(this.flushNow() && this.held < this.capacity)) {
+          // the writer has not taken the buffer yet, or the policy says wait: wait for it
+          if (this.config.onSlowClient === "backpressure" || this.writerReady()) {
+            return Effect.zipRight(this.waitForRoom(), Effect.suspend(loop))
+          }
+          if (!this.makeRoom()) return Effect.interrupt
+        }
+        this.add(items[i++]!)
+      }
+      return Effect.void
+    }
+    return Effect.suspend(loop)
+  }
+
+  private waitForRoom(): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      if (this.held < this.capacity || this.state !== OPEN) return resume(Effect.void)
+      this.space = () => resume(Effect.void)
+      return Effect.sync(() => {
+        this.space = undefined
       })
-      yield* tick.pipe(Effect.schedule(config.heartbeat), Effect.catchAllCause(() => Effect.void), Effect.forkScoped)
+    })
+  }
+
+  /** Room was made (a batch was taken, the socket drained): a waiting source goes on. */
+  protected roomMade(): void {
+    if (this.space !== undefined && (this.held < this.capacity || this.state !== OPEN)) {
+      const space = this.space
+      this.space = undefined
+      space()
     }
+  }
 
-    const out = new Out()
-    let state: "first" | "open" | "done" = "first"
-
-    const fail = (cause: Cause.Cause<unknown>): Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<never>> => {
-      state = "done"
-      const before = out.take()
-      if (Cause.isInterruptedOnly(cause)) return before.length > 0 ? Effect.succeed(Chunk.of(before)) : end
-      return Effect.map(config.onFailure(cause), (last) => {
-        const chunks: Array<Uint8Array> = []
-        if (before.length > 0) chunks.push(before)
-        if (last !== undefined && last.length > 0) chunks.push(last)
-        return Chunk.unsafeFromArray(chunks)
-      })
+  /** The source ended: with success the response ends after what is buffered; a failure adds its bytes. */
+  sourceEnded(exit: Exit.Exit<unknown, unknown>, last: Uint8Array | undefined): void {
+    if (this.state !== OPEN) return
+    if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) && last !== undefined && last.length > 0) {
+      this.last = last
     }
+    this.state = ENDING
+    this.wake()
+  }
 
-    const end: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
+  /** Ends the connection because the client does not keep up. */
+  private disconnect(): void {
+    if (this.state === CLOSED) return
+    this.state = ENDING
+    this.abort()
+  }
 
-    const batch = (items: Chunk.Chunk<Item<A>>): Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<never>> => {
-      let release = 0
-      let endItem: End | undefined
-      let failure: unknown = undefined
-      let failed = false
-      const array = Chunk.toReadonlyArray(items)
-      for (let i = 0; i < array.length; i++) {
-        const item = array[i]!
-        if (!Chunk.isChunk(item)) {
-          if (item === HEARTBEAT) {
-            out.bytes(config.heartbeatBytes)
-            continue
-          }
-          if (isEnd(item)) {
-            endItem = item
-            break
-          }
-          // one item from a push source
-          queued--
-          written = true
-          const error = config.encode(item as A, out)
-          if (error !== undefined) {
-            failure = error
-            failed = true
-            break
-          }
-          continue
+  /** The heartbeat tick: a heartbeat if nothing was written since the previous tick. */
+  tick(): void {
+    if (!this.written && this.held === 0 && this.state === OPEN) {
+      this.heartbeatDue = true
+      this.wake()
+    }
+    this.written = false
+  }
+
+  /**
+   * Takes everything buffered as one `Uint8Array` (a heartbeat alone when due and nothing else
+   * is), with the last bytes when ending. Sets `encodeFailure` when an item cannot be encoded (what
+   * came before it is returned; the connection is then ending).
+   */
+  protected takeBatch(): { readonly bytes: Uint8Array; readonly messages: number } {
+    const out = this.out
+    const items = this.items
+    const n = items.length - this.head
+    if (n > 0) {
+      this.written = true
+      this.heartbeatDue = false
+      const onWritten = this.config.onWritten
+      for (let i = this.head; i < items.length; i++) {
+        const item = items[i] as A
+        const error = this.config.encode(item, out)
+        if (error !== undefined) {
+          this.encodeFailure = Cause.fail(error)
+          this.state = ENDING
+          break
         }
-        queued -= item.length
-        release += Math.min(item.length, capacity)
-        written = true
-        const as = Chunk.toReadonlyArray(item)
-        for (let j = 0; j < as.length; j++) {
-          const error = config.encode(as[j]!, out)
-          if (error !== undefined) {
-            failure = error
-            failed = true
-            break
-          }
-        }
-        if (failed) break
+        if (onWritten !== undefined) onWritten(item)
       }
-      let result: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<never>>
-      if (failed) result = fail(Cause.fail(failure))
-      else if (endItem !== undefined) {
-        const exit = endItem.exit
-        if (Exit.isSuccess(exit)) {
-          state = "done"
-          const bytes = out.take()
-          result = bytes.length > 0 ? Effect.succeed(Chunk.of(bytes)) : end
-        } else result = fail(exit.cause)
-      } else result = Effect.succeed(Chunk.of(out.take()))
-      return permits !== undefined && release > 0 ? Effect.zipRight(permits.release(release), result) : result
+      this.items = []
+      this.head = 0
+    } else if (this.heartbeatDue) {
+      this.heartbeatDue = false
+      this.config.metrics.heartbeat(this.config.heartbeatBytes.length)
+      out.bytes(this.config.heartbeatBytes)
     }
+    if (this.state === ENDING && this.last !== undefined) {
+      out.bytes(this.last)
+      this.last = undefined
+    }
+    const bytes = out.take()
+    if (n > 0) this.config.metrics.written(n, bytes.length)
+    this.roomMade()
+    return { bytes, messages: n }
+  }
 
-    // nothing buffered: wait for one item, then take whatever came with it (`Queue.takeBetween` would
-    // hand over the first item alone, and the rest of a burst in a second write)
-    const waitBatch = Effect.flatMap(
-      Queue.take(queue),
-      (first) => Effect.flatMap(Queue.takeAll(queue), (rest) => batch(Chunk.prepend(rest, first)))
-    )
+  /** Whether nothing more will be written after what was taken. */
+  protected get ending(): boolean {
+    return this.state === ENDING && this.items.length - this.head === 0
+  }
 
-    const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<never>> = Effect.suspend(() => {
-      switch (state) {
-        case "first": {
-          state = "open"
-          for (const a of config.first) {
-            const error = config.encode(a, out)
-            if (error !== undefined) return fail(Cause.fail(error))
-          }
-          return Effect.succeed(Chunk.of(out.take()))
+  /** Starts the source and the heartbeats (the sink is ready). */
+  protected start<E, R>(
+    source: Source<A, E>,
+    fork: (effect: Effect.Effect<void>) => Effect.Effect<Fiber.RuntimeFiber<void>, never, R>
+  ): Effect.Effect<void, never, R> {
+    const self = this
+    return Effect.gen(function*() {
+      if (isStream(source)) {
+        const run = Stream.runForEachChunk(source, (chunk) => self.offer(chunk)).pipe(
+          Effect.exit,
+          Effect.flatMap((exit) =>
+            Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
+              ? Effect.map(self.config.onFailure(exit.cause), (last) => self.sourceEnded(exit, last))
+              : Effect.sync(() => self.sourceEnded(exit, undefined))
+          )
+        )
+        self.addFiber(yield* fork(run))
+      } else {
+        const detach = yield* source.attach(self)
+        if (self.state === CLOSED) detach()
+        else self.detach = detach
+      }
+      const hb = self.config.heartbeat
+      if (hb !== undefined && self.state !== CLOSED) {
+        if (hb._tag === "Every") {
+          const leave = yield* heartbeat.join(self, hb.millis)
+          if (self.state === CLOSED) leave()
+          else self.leaveHeartbeat = leave
+        } else {
+          const tick = Effect.sync(() => self.tick())
+          self.addFiber(yield* fork(tick.pipe(Effect.schedule(hb.schedule), Effect.catchAllCause(() => Effect.void), Effect.asVoid)))
         }
-        case "done":
-          return end
-        case "open":
-          return Effect.flatMap(Queue.takeAll(queue), (items) => items.length > 0 ? batch(items) : waitBatch)
       }
     })
+  }
 
-    return pull
+  private addFiber(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
+    if (this.state === CLOSED) fiber.unsafeInterruptAsFork(FiberId.none)
+    else (this.fibers ??= []).push(fiber)
+  }
+
+  /** Releases everything: the log attachment, the heartbeat, the fibers. Idempotent. */
+  close(): void {
+    if (this.state === CLOSED) return
+    this.state = CLOSED
+    this.items = []
+    this.head = 0
+    this.last = undefined
+    this.detach?.()
+    this.detach = undefined
+    this.leaveHeartbeat?.()
+    this.leaveHeartbeat = undefined
+    if (this.fibers !== undefined) {
+      for (const f of this.fibers) f.unsafeInterruptAsFork(FiberId.none)
+      this.fibers = undefined
+    }
+    this.roomMade()
+    this.config.metrics.closed()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the portable sink: a pull-based body `Stream` for the platform's writer
+
+type Pull = Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<never>>
+const end: Pull = Effect.fail(Option.none())
+
+class PullConnection<A> extends Connection<A> {
+  /** The writer parked in `pull`, waiting for something to write. */
+  private parked: (() => void) | undefined = undefined
+  /** Woken, and not yet back in `pull`. */
+  private woken = false
+  /** The fiber that writes the response: interrupted to end a response blocked on its socket. */
+  writer: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
+  private started = false
+
+  protected wake(): void {
+    const parked = this.parked
+    if (parked !== undefined) {
+      this.parked = undefined
+      this.woken = true
+      parked()
+    }
+  }
+  protected flushNow(): boolean {
+    return false
+  }
+  protected writerReady(): boolean {
+    return this.parked !== undefined || this.woken
+  }
+  protected abort(): void {
+    // the writer may be blocked on a socket that never drains: interrupting it is the one way out
+    this.wake()
+    const writer = this.writer
+    if (writer !== undefined) writer.unsafeInterruptAsFork(writer.id())
+  }
+
+  private readonly batch: Pull = Effect.suspend(() => {
+    const { bytes } = this.takeBatch()
+    if (this.encodeFailure !== undefined) {
+      const cause = this.encodeFailure
+      this.encodeFailure = undefined
+      return Effect.map(this.config.onFailure(cause), (last) => {
+        this.close()
+        return last === undefined || last.length === 0 ? Chunk.of(bytes) : Chunk.make(bytes, last)
+      })
+    }
+    if (this.ending) {
+      this.close()
+      return bytes.length > 0 ? Effect.succeed(Chunk.of(bytes)) : end
+    }
+    return Effect.succeed(Chunk.of(bytes))
+  })
+
+  private readonly waitBatch: Pull = Effect.zipRight(
+    Effect.async<void>((resume) => {
+      this.parked = () => resume(Effect.void)
+      return Effect.sync(() => {
+        this.parked = undefined
+      })
+    }),
+    Effect.suspend(() => this.pull)
+  )
+
+  readonly pull: Pull = Effect.suspend(() => {
+    this.woken = false
+    if (this.state === CLOSED) return end
+    if (!this.started) {
+      this.started = true
+      const first = this.firstBytes()
+      if (Cause.isCause(first)) {
+        return Effect.map(this.config.onFailure(first), (last) => {
+          this.close()
+          return Chunk.of(last ?? empty)
+        })
+      }
+      return Effect.succeed(Chunk.of(first))
+    }
+    if (this.buffered > 0 || this.state === ENDING || this.heartbeatDue) return this.batch
+    return this.waitBatch
+  })
+
+  /** Starts the source (in the body stream's scope). */
+  run<E>(source: Source<A, E>): Effect.Effect<void, never, Scope.Scope> {
+    return this.start(source, (effect) => Effect.forkScoped(effect))
+  }
+}
+
+/**
+ * The body as a `Stream` (the portable path): each pull takes everything buffered as one write.
+ * The source's fiber and the heartbeat live in the stream's scope; when the writer is interrupted
+ * (the client went away) the scope closes and everything is released.
+ *
+ * @internal
+ */
+export const body = <A, E>(source: Source<A, E>, config: Config<A>): Stream.Stream<Uint8Array> =>
+  Stream.fromPull(Effect.gen(function*() {
+    const connection = yield* Effect.acquireRelease(
+      Effect.sync(() => new PullConnection(config)),
+      (c) => Effect.sync(() => c.close())
+    )
+    connection.writer = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<unknown, unknown>>((fiber) => Effect.succeed(fiber))
+    // the source and the schedule fibers are children of the writer: they end with it
+    yield* connection.run(source)
+    return connection.pull
   }))

@@ -21,7 +21,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { EventInput, EventLog, LogItem, Reset, SubscribeOptions } from "../EventLog.js"
 import { afterId } from "../EventLog.js"
-import { type Attachable, type Attached, AttachTypeId, type Entry } from "./attach.js"
+import { type Attachable, AttachTypeId, type Entry, type Pusher } from "./attach.js"
 
 /** @internal */
 export interface Options {
@@ -128,20 +128,26 @@ export const make = (options?: Options): Effect.Effect<EventLog & Attachable & P
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<Entry>(), PubSub.shutdown)
     let subscribers = 0
 
+    // the event types seen valid (a log uses a few): checked once each
+    const validTypes = new Set<string>()
     const append = (input: EventInput) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.suspend(() => {
-          const checked = Sse.event({ data: input.data, type: input.type, id: "x" })
+      Effect.clockWith((clock) => {
+        const type = input.type === undefined || input.type === "" ? "message" : input.type
+        if (!validTypes.has(type)) {
+          const checked = Sse.event({ data: "", type })
           if (Either.isLeft(checked)) return Effect.fail(checked.left)
-          // id assignment, retention and publication in one synchronous step: publication order is id order
-          const seq = store.nextSeq++
-          const event: Sse.SseEvent = { _tag: "SseEvent", type: checked.right.type, data: input.data, lastEventId: store.idOf(seq) }
-          const entry: Entry = { _tag: "Entry", seq, at: now, event, bytes: undefined }
-          store.push(entry, now)
-          pubsub.unsafeOffer(entry)
-          for (const push of attached) push(entry)
-          return Effect.succeed(event)
-        }))
+          if (validTypes.size < 1024) validTypes.add(type)
+        }
+        const now = clock.unsafeCurrentTimeMillis()
+        // id assignment, retention and publication in one synchronous step: publication order is id order
+        const seq = store.nextSeq++
+        const event: Sse.SseEvent = { _tag: "SseEvent", type, data: input.data, lastEventId: store.idOf(seq) }
+        const entry: Entry = { _tag: "Entry", seq, at: now, event, bytes: undefined }
+        store.push(entry, now)
+        pubsub.unsafeOffer(entry)
+        for (const push of attached) push.one(entry)
+        return Effect.succeed(event)
+      })
 
     /** What a subscription starts with (after the store is trimmed to now). */
     const replayOf = <A>(subscribeOptions: SubscribeOptions | undefined, f: (entries: ReadonlyArray<Entry>) => Array<A>): Array<A | Reset> => {
@@ -166,23 +172,18 @@ export const make = (options?: Options): Effect.Effect<EventLog & Attachable & P
     }
 
     // connections attached to the log: each appended event is pushed to them in `append`
-    const attached = new Set<(item: Attached) => void>()
+    const attached = new Set<Pusher>()
     const attach: Attachable[typeof AttachTypeId]["attach"] = (subscribeOptions, push) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.acquireRelease(
-          Effect.sync(() => {
-            // replay and registration in one synchronous step: no append can fall between them
-            store.trim(now)
-            push.all(replayOf(subscribeOptions, (entries) => entries as Array<Entry>))
-            attached.add(push)
-            subscribers++
-          }),
-          () =>
-            Effect.sync(() => {
-              attached.delete(push)
-              subscribers--
-            })
-        ))
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        // replay and registration in one synchronous step: no append can fall between them
+        store.trim(now)
+        push.all(replayOf(subscribeOptions, (entries) => entries as Array<Entry>))
+        attached.add(push)
+        subscribers++
+        return () => {
+          if (attached.delete(push)) subscribers--
+        }
+      })
 
     // a subscription as a pull: the replay first, then whatever the live subscription has
     const pullOf = (subscribeOptions?: SubscribeOptions): Effect.Effect<Pull, never, Scope.Scope> =>

@@ -1,23 +1,25 @@
 /**
- * The contract every `EventLog` implementation must meet. Call it from a test file with a function
- * that builds a layer of a fresh, empty log retaining exactly `retained` events by count:
+ * The contract every `EventLog` implementation must meet, as a vitest suite (`testing.ts` has the
+ * public documentation).
  *
- *   eventLogContract("MemoryEventLog", () => MemoryEventLog.layer({ maxEvents: 5 }), { retained: 5 })
- *
- * A Redis Streams implementation runs the same suite with its own layer (MAXLEN = retained).
+ * @internal
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Fiber, type Layer, Option, Stream } from "effect"
-import { EventLog } from "../src/index.js"
-import { eventually } from "./utils.js"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import type * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as EventLog from "../../EventLog.js"
+import { eventually } from "./serve.js"
 
 export interface ContractOptions {
-  /** How many events the layer's log retains (by count). At least 3. */
   readonly retained: number
 }
 
-/** Data of events, `reset:<reason>` for a reset: easy to compare. */
-export const dataOf = (items: ReadonlyArray<EventLog.LogItem>) =>
+export const dataOf = (items: ReadonlyArray<EventLog.LogItem>): Array<string> =>
   items.map((i) => (i._tag === "Reset" ? `reset:${i.reason}` : i.data))
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => String(from + i))
@@ -26,7 +28,7 @@ export const eventLogContract = (
   name: string,
   makeLayer: () => Layer.Layer<EventLog.EventLog, unknown>,
   options: ContractOptions
-) =>
+): void => {
   describe(`EventLog contract: ${name}`, () => {
     const withLog = <A, E>(f: (log: EventLog.EventLog) => Effect.Effect<A, E>) =>
       Effect.flatMap(EventLog.EventLog, f).pipe(Effect.provide(makeLayer()), Effect.scoped)
@@ -195,3 +197,4 @@ export const eventLogContract = (
         })
       ))
   })
+}

@@ -1,0 +1,249 @@
+/**
+ * The Node fast path: on `NodeHttpServer`, a streamed response of ours writes straight to the Node
+ * response instead of through the platform's body loop.
+ *
+ * The platform writes the status and headers (middleware headers included) and starts running the
+ * body `Stream`; the first step of our body finds the Node response of the request (what
+ * `NodeHttpServerRequest.toServerResponse` gives), hands it to a connection object and ends. From
+ * then on the connection writes with `res.write` (several connections' writes of one turn of the
+ * event loop are made in one microtask, each connection's buffer in one write), stops writing when
+ * `write` says the socket is full and goes on at `'drain'`, and releases everything at `'close'`.
+ * The request's fiber is done: a connection costs no fiber unless its source is a `Stream`.
+ *
+ * The platform ends the response when the body stream ends: that one `end()` call is swallowed (an
+ * own `end` property on the response, removed by the call or by our own end, whichever comes first).
+ *
+ * Only the surface `http.ServerResponse` and `http2.Http2ServerResponse` share is used: `write`,
+ * `end`, the `'drain'` and `'close'` events (the platform's `writeHead` has run before), so an
+ * HTTP/2 server plugs in by handing its `Http2ServerResponse` to `serve`.
+ *
+ * On every other platform (a web handler, Bun's server, a test running the body), the body is the
+ * pull-based `Stream` of `connection.ts`: the same connection class, the same bytes.
+ *
+ * @internal
+ */
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as connection from "./connection.js"
+
+/**
+ * What the fast path needs of a Node response: the surface `http.ServerResponse` and
+ * `http2.Http2ServerResponse` share.
+ *
+ * @internal
+ */
+export interface NodeResponse {
+  write(chunk: Uint8Array): boolean
+  end(): unknown
+  on(event: "drain" | "close", listener: () => void): unknown
+  readonly writableEnded: boolean
+  readonly destroyed?: boolean | undefined
+}
+
+/**
+ * The Node response of a request served by `NodeHttpServer`, as
+ * `NodeHttpServerRequest.toServerResponse` finds it (read here so this package does not load
+ * `@effect/platform-node` and its Node-only modules); undefined on any other platform.
+ *
+ * @internal
+ */
+export const nodeResponseOf = (request: HttpServerRequest.HttpServerRequest): NodeResponse | undefined => {
+  const field = (request as unknown as { readonly response?: unknown }).response
+  const res = typeof field === "function" ? (field as () => unknown)() : field
+  if (typeof res !== "object" || res === null) return undefined
+  const r = res as Partial<NodeResponse>
+  return typeof r.write === "function" && typeof r.end === "function" && typeof r.on === "function"
+    ? res as NodeResponse
+    : undefined
+}
+
+// the writes of a turn: each connection that has something to write is flushed once, in a microtask
+const dirty: Array<NodeConnection<unknown>> = []
+let scheduled = false
+const flushAll = () => {
+  scheduled = false
+  for (let i = 0; i < dirty.length; i++) {
+    const c = dirty[i]!
+    c.queued = false
+    c.flush()
+  }
+  dirty.length = 0
+}
+
+/**
+ * Two listeners `NodeHttpServer` leaves on the response hold what the connection no longer needs:
+ * the `'close'` listener that interrupts the request's fiber (ours is done once the response is
+ * handed over: interrupting it would do nothing) holds the finished fiber, its context and span;
+ * the `'drain'` listener of the platform's body loop (which has ended) holds, through its closure's
+ * context, the `HttpServerResponse` and its body. Together ≈ 10 KiB a connection for its lifetime:
+ * they are removed. They are recognised by their bodies; every other listener stays.
+ *
+ * @internal
+ */
+export const releasePlatformListeners = (res: NodeResponse): void => {
+  const emitter = res as unknown as {
+    listeners?: (event: string) => Array<(...args: Array<unknown>) => void>
+    removeListener?: (event: string, listener: (...args: Array<unknown>) => void) => void
+  }
+  if (typeof emitter.listeners !== "function" || typeof emitter.removeListener !== "function") return
+  for (const listener of emitter.listeners("close")) {
+    if (sourceIncludes(listener, "unsafeInterruptAsFork", "writableEnded")) emitter.removeListener("close", listener)
+  }
+  for (const listener of emitter.listeners("drain")) {
+    if (sourceIncludes(listener, "unsafeOpen")) emitter.removeListener("drain", listener)
+  }
+}
+
+const sourceIncludes = (f: Function, ...parts: Array<string>): boolean => {
+  const source = Function.prototype.toString.call(f)
+  return source.length < 200 && parts.every((p) => source.includes(p))
+}
+
+// one pair of listeners for every response: the connection is found on the response
+// (a property added to a Node response would turn it into a dictionary-mode object: ≈ 1 KiB more)
+const connections = new WeakMap<object, NodeConnection<unknown>>()
+function onDrain(this: object) {
+  connections.get(this)?.drained()
+}
+function onClose(this: object) {
+  const c = connections.get(this)
+  if (c !== undefined) {
+    connections.delete(this)
+    c.close()
+  }
+}
+
+/** Cuts the connection once what was written has left (the body is never ended cleanly). */
+const cutResponse = (res: NodeResponse): void => {
+  const socket = (res as { socket?: unknown }).socket as
+    | { destroyed?: boolean; write?: (b: Uint8Array, cb: () => void) => unknown; destroy?: () => void }
+    | null
+    | undefined
+  if (socket && typeof socket.write === "function" && typeof socket.destroy === "function") {
+    if (socket.destroyed === true) return
+    // an empty write's callback runs once everything written before it has been handed over
+    socket.write(new Uint8Array(0), () => socket.destroy!())
+    return
+  }
+  const destroy = (res as { destroy?: () => void }).destroy
+  if (typeof destroy === "function") destroy.call(res)
+}
+
+const hasOwnEnd = (res: NodeResponse) => Object.prototype.hasOwnProperty.call(res, "end")
+
+/** @internal */
+export class NodeConnection<A> extends connection.Connection<A> {
+  queued = false
+  /** `write` returned false: wait for `'drain'`. */
+  private blocked = false
+
+  constructor(config: connection.Config<A>, readonly res: NodeResponse) {
+    super(config)
+  }
+
+  protected wake(): void {
+    if (this.queued || this.blocked) return
+    this.queued = true
+    dirty.push(this as NodeConnection<unknown>)
+    if (!scheduled) {
+      scheduled = true
+      queueMicrotask(flushAll)
+    }
+  }
+
+  protected flushNow(): boolean {
+    if (this.blocked || this.state === 2) return false
+    this.flush()
+    return true
+  }
+
+  protected writerReady(): boolean {
+    return !this.blocked
+  }
+
+  protected abort(): void {
+    // the policy "disconnect": what is buffered goes out (the client may read it), then the end
+    this.blocked = false
+    this.flush()
+  }
+
+  /** Writes what is buffered (unless the socket is full), and ends when the connection is ending. */
+  flush(): void {
+    if (this.state === 2 || this.blocked) return
+    const { bytes } = this.takeBatch()
+    if (bytes.length > 0 && !this.res.write(bytes)) this.blocked = true
+    if (this.encodeFailure !== undefined) {
+      const cause = this.encodeFailure
+      this.encodeFailure = undefined
+      // outside any fiber: the failure is logged by the default runtime
+      Effect.runFork(this.config.onFailure(cause)).addObserver((exit) => {
+        if (exit._tag === "Success" && exit.value !== undefined && exit.value.length > 0) this.res.write(exit.value)
+        this.finish()
+      })
+      return
+    }
+    if (this.ending) this.finish()
+  }
+
+  drained(): void {
+    this.blocked = false
+    this.roomMade()
+    if (this.buffered > 0 || this.heartbeatDue || this.state === 1) this.flush()
+  }
+
+  /** Ends the response (our own end, not the platform's), or cuts it, and releases everything. */
+  private finish(): void {
+    this.close()
+    if (hasOwnEnd(this.res)) delete (this.res as { end?: unknown }).end
+    if (this.config.cut?.() === true) return cutResponse(this.res)
+    if (!this.res.writableEnded) this.res.end()
+  }
+
+  /** Takes over the response: first bytes, listeners, source, heartbeats. */
+  open<E>(source: connection.Source<A, E>): Effect.Effect<void> {
+    const res = this.res
+    if (res.destroyed === true) {
+      this.close()
+      return Effect.void
+    }
+    const first = this.firstBytes()
+    if (Cause.isCause(first)) {
+      return Effect.map(this.config.onFailure(first), (last) => {
+        if (last !== undefined && last.length > 0) res.write(last)
+        this.finish()
+      })
+    }
+    // the first write sends the status and headers at once
+    if (!res.write(first)) this.blocked = true
+    releasePlatformListeners(res)
+    connections.set(res, this as NodeConnection<unknown>)
+    res.on("drain", onDrain)
+    res.on("close", onClose)
+    // the source fibers (a `Stream` source, a `Schedule` heartbeat) outlive the request's fiber:
+    // they end with the connection
+    return this.start(source, (effect) => Effect.forkDaemon(effect))
+  }
+}
+
+/**
+ * The response body: on `NodeHttpServer` the Node fast path (the stream hands the response to a
+ * connection and ends), elsewhere the portable pull-based body.
+ *
+ * @internal
+ */
+export const body = <A, E>(source: connection.Source<A, E>, config: connection.Config<A>): Stream.Stream<Uint8Array> =>
+  Stream.unwrap(Effect.map(Effect.serviceOption(HttpServerRequest.HttpServerRequest), (request) => {
+    const res = Option.isSome(request) ? nodeResponseOf(request.value) : undefined
+    if (res === undefined || res.writableEnded) return connection.body(source, config)
+    return Stream.execute(Effect.suspend(() => {
+      // the platform ends the response when this stream ends: that call is swallowed
+      ;(res as { end: () => unknown }).end = function swallow(this: NodeResponse) {
+        delete (res as { end?: unknown }).end
+        return res
+      }
+      return new NodeConnection(config, res).open(source)
+    }))
+  }))

@@ -1,0 +1,153 @@
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import { describe, expect, it } from "@effect/vitest"
+import { Sse } from "@streamwire/codec"
+import { Effect, Metric, MetricLabel, Stream } from "effect"
+import { MemoryEventLog, NdjsonResponse, SseResponse } from "../src/index.js"
+import * as metrics from "../src/internal/metrics.js"
+import { nodeResponseOf } from "../src/internal/nodeResponse.js"
+import { connect, eventually, promise, RawClient, serve } from "./utils.js"
+
+const ev = (data: string, extra: Partial<{ type: string; id: string }> = {}) => Sse.unsafeEvent({ data, ...extra })
+
+/** The text of a response through the portable path (a web handler), up to `until` characters or its end. */
+const viaWeb = async (handler: (request: Request) => Promise<Response>, url: string, until = Infinity, headers?: Record<string, string>) => {
+  const response = await handler(new Request(url, headers === undefined ? {} : { headers }))
+  const reader = response.body!.getReader()
+  const decoder = new TextDecoder()
+  let text = ""
+  while (text.length < until) {
+    const { done, value } = await reader.read()
+    if (done) break
+    text += decoder.decode(value, { stream: true })
+  }
+  await reader.cancel()
+  return { text, headers: Object.fromEntries(response.headers) }
+}
+
+describe("the Node fast path and the portable path", () => {
+  it.scopedLive("write the same bytes (finite streams, failures, NDJSON, a log with a reset)", () =>
+    Effect.gen(function*() {
+      const log = yield* MemoryEventLog.make({ maxEvents: 3 })
+      const first = yield* log.append({ type: "tick", data: "0" })
+      for (let i = 1; i <= 5; i++) yield* log.append({ type: "tick", data: `${i}\nline two` })
+      const app = HttpRouter.empty.pipe(
+        HttpRouter.get(
+          "/finite",
+          SseResponse.make(
+            Stream.make(
+              ev("hello"),
+              ev("two\nlines", { type: "greeting", id: "1" }),
+              Sse.comment("a comment"),
+              ev("same id", { id: "1" }),
+              ev("", { id: "2" })
+            ).pipe(Stream.rechunk(2)),
+            { retry: "2 seconds", heartbeat: false }
+          )
+        ),
+        HttpRouter.get("/fails", SseResponse.make(Stream.concat(Stream.make(ev("before")), Stream.fail("boom")), { heartbeat: false })),
+        HttpRouter.get("/ndjson", NdjsonResponse.make(Stream.range(1, 50).pipe(Stream.map((n) => ({ n }))))),
+        HttpRouter.get("/log", SseResponse.fromEventLog(log, { heartbeat: false, retry: "1 second" }))
+      )
+      const base = yield* serve(app)
+      const web = HttpApp.toWebHandler(app)
+      const viaNode = (path: string, until: number, headers?: Record<string, string>) =>
+        promise(async () => {
+          const c = await RawClient.open(base + path, headers === undefined ? {} : { headers })
+          await c.waitFor((x) => x.ended || x.text.length >= until, 5000, "the response")
+          c.close()
+          return { text: c.text.slice(0, until === Infinity ? undefined : until), headers: c.res.headers }
+        })
+      for (const path of ["/finite", "/fails", "/ndjson"]) {
+        const node = yield* viaNode(path, Infinity)
+        const portable = yield* promise(() => viaWeb(web, "http://x" + path))
+        expect(node.text.length).toBeGreaterThan(0)
+        expect(node.text).toBe(portable.text)
+        expect(node.headers["content-type"]).toBe(portable.headers["content-type"])
+        expect(node.headers["cache-control"]).toBe(portable.headers["cache-control"])
+      }
+      // a resume from an id that is no longer retained: the reset, then what the log retains (never ends)
+      const resume = { "last-event-id": first.lastEventId }
+      const portable = yield* promise(() => viaWeb(web, "http://x/log", 200, resume))
+      const node = yield* viaNode("/log", portable.text.length, resume)
+      expect(portable.text).toContain("event: reset")
+      expect(node.text).toBe(portable.text)
+    }))
+
+  it.scopedLive("the Node response is the one NodeHttpServerRequest.toServerResponse gives; a web request has none", () =>
+    Effect.gen(function*() {
+      let same: boolean | undefined
+      const url = yield* serve(HttpRouter.empty.pipe(HttpRouter.get(
+        "/",
+        Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+          same = nodeResponseOf(request) === NodeHttpServerRequest.toServerResponse(request)
+          return HttpServerResponse.text("ok")
+        })
+      )))
+      yield* promise(() => fetch(url + "/").then((r) => r.text()))
+      expect(same).toBe(true)
+      expect(nodeResponseOf(HttpServerRequest.fromWeb(new Request("http://x/")))).toBeUndefined()
+    }))
+})
+
+describe("metrics", () => {
+  const tagged = <T, I, O>(metric: Metric.Metric<T, I, O>, route: string) =>
+    Metric.value(Metric.taggedWithLabels(metric, [MetricLabel.make("kind", "sse"), MetricLabel.make("route", route)]))
+  const counters = {
+    streamwire_heartbeats_total: metrics.heartbeats,
+    streamwire_events_written_total: metrics.eventsWritten,
+    streamwire_bytes_written_total: metrics.bytesWritten,
+    streamwire_resumes_total: metrics.resumes,
+    streamwire_slow_clients_dropped_total: metrics.slowClientsDropped
+  }
+  const counter = (name: keyof typeof counters, route: string) => Effect.map(tagged(counters[name], route), (s) => s.count)
+
+  it.scopedLive("open connections, events and bytes, heartbeats, resumes, resets, slow clients: per route", () =>
+    Effect.gen(function*() {
+      const log = yield* MemoryEventLog.make({ maxEvents: 2 })
+      const route = `/metrics-${Math.random().toString(36).slice(2)}` as const
+      const url = yield* serve(HttpRouter.empty.pipe(
+        HttpRouter.get(route, SseResponse.fromEventLog(log, { heartbeat: "30 millis", bufferSize: 4 }))
+      ))
+      const open = Effect.map(tagged(metrics.connectionsOpen, route), (s) => s.value)
+      const a = yield* connect(url + route)
+      const b = yield* connect(url + route)
+      yield* eventually(open, (n) => n === 2, 3000, "two open connections")
+      // heartbeats while idle
+      yield* eventually(counter("streamwire_heartbeats_total", route), (n) => n >= 2, 3000, "heartbeats")
+      const e1 = yield* log.append({ data: "x" })
+      for (let i = 0; i < 3; i++) yield* log.append({ data: "y" })
+      yield* promise(() => a.waitForEvents(4))
+      yield* promise(() => b.waitForEvents(4))
+      expect(yield* counter("streamwire_events_written_total", route)).toBe(8)
+      expect(yield* counter("streamwire_bytes_written_total", route)).toBeGreaterThan(8 * 10)
+      a.close()
+      b.close()
+      yield* eventually(open, (n) => n === 0, 3000, "no open connection")
+      // a resume from an id out of retention: a resume and a reset (expired)
+      const c = yield* connect(url + route, { headers: { "Last-Event-ID": e1.lastEventId } })
+      yield* promise(() => c.waitForEvents(3))
+      c.close()
+      expect(yield* counter("streamwire_resumes_total", route)).toBe(1)
+      const resets = yield* Metric.value(Metric.taggedWithLabels(metrics.resets, [
+        MetricLabel.make("kind", "sse"),
+        MetricLabel.make("route", route),
+        MetricLabel.make("reason", "expired")
+      ]))
+      expect(resets.count).toBe(1)
+      // a client that stops reading is dropped
+      const stalled = yield* connect(url + route, { paused: true, truncateData: 4 })
+      yield* eventually(log.subscriberCount, (n) => n === 1)
+      const big = "z".repeat(64 * 1024)
+      for (let i = 0; i < 200 && (yield* log.subscriberCount) > 0; i++) {
+        yield* log.append({ data: big })
+        yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
+      }
+      yield* eventually(counter("streamwire_slow_clients_dropped_total", route), (n) => n === 1, 5000, "a slow client dropped")
+      stalled.close()
+      yield* eventually(open, (n) => n === 0, 3000, "no open connection")
+    }))
+})
