@@ -14,12 +14,16 @@ import { createParser, type EventSourceMessage } from "eventsource-parser"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { execFileSync } from "node:child_process"
+import { loadavg } from "node:os"
 import { fileURLToPath } from "node:url"
 import split2 from "split2"
 import { ByteDecoderMachine, config } from "../packages/codec/src/internal/sse.js"
 import { transduce } from "../packages/codec/src/internal/transduce.js"
 
 const quick = process.argv.includes("--quick")
+/** `--only=sse,ndjson,encode,retain,linear,memory`: run only these parts (all by default). */
+const onlyArg = process.argv.find((a) => a.startsWith("--only="))
+const only = (part: string) => onlyArg === undefined || onlyArg.slice(7).split(",").includes(part)
 const MiB = 1024 * 1024
 const SIZE = (quick ? 2 : 8) * MiB
 
@@ -266,25 +270,36 @@ const encodeGroups = [
 // ------------------------------------------------------------------------------------------------
 // timing
 
+/**
+ * CPU time of this process (user + system, GC threads included): the machine is shared, and CPU
+ * time moves far less than wall time when other work runs beside the benchmark.
+ */
+const cpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
 const time = async <I>(impl: (chunks: I) => Promise<number>, chunks: I, bytes: number, budgetMs: number) => {
   // warm up (JIT) for half the budget, then time runs for the budget and take the median
   let items = 0
-  const warm = performance.now()
+  const warm = cpuMs()
   do items = await impl(chunks)
-  while (performance.now() - warm < budgetMs / 2)
+  while (cpuMs() - warm < budgetMs / 2)
   const runs: Array<number> = []
-  const start = performance.now()
-  while (performance.now() - start < budgetMs || runs.length < 5) {
-    const t0 = performance.now()
+  const start = cpuMs()
+  while (cpuMs() - start < budgetMs || runs.length < 5) {
+    const t0 = cpuMs()
     await impl(chunks)
-    runs.push(performance.now() - t0)
+    runs.push(cpuMs() - t0)
   }
   runs.sort((a, b) => a - b)
   const median = runs[Math.floor(runs.length / 2)]!
   return { items, ms: median, mbps: bytes / MiB / (median / 1000) }
 }
 
-const budget = quick ? 300 : 1500
+const budgetArg = process.argv.find((a) => a.startsWith("--budget="))
+/** CPU milliseconds per case (half warm-up); `--budget=N` to change it. */
+const budget = budgetArg !== undefined ? Number(budgetArg.slice(9)) : quick ? 300 : 1500
 const fmt = (n: number) => n.toFixed(1).padStart(8)
 
 // ------------------------------------------------------------------------------------------------
@@ -305,7 +320,7 @@ const sseImpls = [
   ["eventsource-parser + TextDecoder, plain loop", eventsourceParser],
   ["eventsource-parser in a Stream (decodeText → mapChunks), eager drain", eventsourceParserStream("eager")],
   ["eventsource-parser in a Stream (decodeText → mapChunks), deferred drain", eventsourceParserStream("deferred")],
-  ["@effect/experimental Sse.makeChannel, eager drain", experimentalSse],
+  ...(quick ? [] : [["@effect/experimental Sse.makeChannel, eager drain", experimentalSse] as const]),
   ["baseline: TextDecoder + count LF", newlineBaseline]
 ] as const
 
@@ -428,7 +443,14 @@ const retain = async (total: number, copy: boolean) => {
 
 const child = (spec: string): any => {
   const gc = spec.startsWith("memory") || spec.startsWith("retain") ? ["--expose-gc"] : []
-  const args = [...gc, ...process.execArgv, fileURLToPath(import.meta.url), "--case", spec, ...(quick ? ["--quick"] : [])]
+  const args = [
+    ...gc,
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    "--case",
+    spec,
+    ...process.argv.filter((a) => a === "--quick" || a.startsWith("--budget="))
+  ]
   const out = execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 })
   return JSON.parse(out.trim().split("\n").pop()!)
 }
@@ -436,9 +458,11 @@ const child = (spec: string): any => {
 const main = () => {
   console.log(
     `node ${process.version}, ${quick ? "quick" : "full"} run, corpora of ${SIZE / MiB} MiB, ` +
-      `NODE_OPTIONS=${process.env["NODE_OPTIONS"] ?? ""}, each case in a fresh process, median of runs`
+      `NODE_OPTIONS=${process.env["NODE_OPTIONS"] ?? ""}, each case in a fresh process, median of runs, ` +
+      `MB per second of the process's CPU time (process.cpuUsage); load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`
   )
   groups.forEach((group, g) => {
+    if (!only(group.title.startsWith("SSE") ? "sse" : "ndjson")) return
     console.log(`\n${group.title}`)
     console.log(`| read | implementation | MB/s | streamwire ÷ it | items |`)
     console.log(`|---|---|---:|---:|---:|`)
@@ -453,6 +477,7 @@ const main = () => {
   })
 
   encodeGroups.forEach((group, g) => {
+    if (!only("encode")) return
     console.log(`\n${group.title}`)
     console.log(`| implementation | MB/s | streamwire ÷ it |`)
     console.log(`|---|---:|---:|`)
@@ -461,29 +486,37 @@ const main = () => {
   })
 
   const total = quick ? 64 : 256
-  console.log(`\nA consumer keeping every 100th event of a ${total} MiB stream (16 KiB reads): heap retained at the end`)
-  console.log(`| decoder | events | kept | retained | the kept events' own strings |\n|---|---:|---:|---:|---:|`)
-  for (const copy of [false, true]) {
-    const r = child(`retain:${total}:${copy ? "copy" : "view"}`)
-    console.log(
-      `| Sse.decode${copy ? " with copyValues (internal option)" : ""} | ${r.events} | ${r.kept} | ${r.retainedMiB.toFixed(1)} MiB | ${r.ownMiB.toFixed(1)} MiB |`
-    )
+  if (only("retain")) {
+    console.log(`\nA consumer keeping every 100th event of a ${total} MiB stream (16 KiB reads): heap retained at the end`)
+    console.log(`| decoder | events | kept | retained | the kept events' own strings |\n|---|---:|---:|---:|---:|`)
+    for (const copy of [false, true]) {
+      const r = child(`retain:${total}:${copy ? "copy" : "view"}`)
+      console.log(
+        `| Sse.decode${copy ? " with copyValues (internal option)" : ""} | ${r.events} | ${r.kept} | ${
+          r.retainedMiB.toFixed(1)
+        } MiB | ${r.ownMiB.toFixed(1)} MiB |`
+      )
+    }
   }
 
-  console.log(`\nLinearity (Sse.decode, ASCII LLM corpus, 16 KiB reads)`)
-  const a = child(`linear:${SIZE / 4}`)
-  const b = child(`linear:${SIZE}`)
-  console.log(`| input | ms |\n|---|---:|\n| ${SIZE / 4 / MiB} MiB | ${a.ms.toFixed(1)} |\n| ${SIZE / MiB} MiB | ${b.ms.toFixed(1)} |`)
-  console.log(`time for 4× the input: ${(b.ms / a.ms).toFixed(2)}× (target ≤ 4.4×)`)
-  const l = child("longline")
-  console.log(`one ${SIZE / MiB} MiB data line in 16 KiB reads: ${l.mbps.toFixed(1)} MB/s`)
+  if (only("linear")) {
+    console.log(`\nLinearity (Sse.decode, ASCII LLM corpus, 16 KiB reads)`)
+    const a = child(`linear:${SIZE / 4}`)
+    const b = child(`linear:${SIZE}`)
+    console.log(`| input | ms |\n|---|---:|\n| ${SIZE / 4 / MiB} MiB | ${a.ms.toFixed(1)} |\n| ${SIZE / MiB} MiB | ${b.ms.toFixed(1)} |`)
+    console.log(`time for 4× the input: ${(b.ms / a.ms).toFixed(2)}× (target ≤ 4.4×)`)
+    const l = child("longline")
+    console.log(`one ${SIZE / MiB} MiB data line in 16 KiB reads: ${l.mbps.toFixed(1)} MB/s`)
+  }
 
-  console.log(`\nMemory while decoding a stream generated on the fly (Sse.decode, 16 KiB reads): the largest heap`)
-  console.log(`after a full GC (every 256 reads), above the heap before the stream`)
-  console.log(`| stream | events | retained |\n|---|---:|---:|`)
-  for (const total of quick ? [32, 128] : [64, 512]) {
-    const m = child(`memory:${total}`)
-    console.log(`| ${total} MiB | ${m.items} | ${m.retainedMiB.toFixed(2)} MiB |`)
+  if (only("memory")) {
+    console.log(`\nMemory while decoding a stream generated on the fly (Sse.decode, 16 KiB reads): the largest heap`)
+    console.log(`after a full GC (every 256 reads), above the heap before the stream`)
+    console.log(`| stream | events | retained |\n|---|---:|---:|`)
+    for (const total of quick ? [32, 128] : [64, 512]) {
+      const m = child(`memory:${total}`)
+      console.log(`| ${total} MiB | ${m.items} | ${m.retainedMiB.toFixed(2)} MiB |`)
+    }
   }
 }
 
