@@ -24,6 +24,9 @@ const quick = process.argv.includes("--quick")
 /** `--only=sse,ndjson,encode,retain,linear,memory`: run only these parts (all by default). */
 const onlyArg = process.argv.find((a) => a.startsWith("--only="))
 const only = (part: string) => onlyArg === undefined || onlyArg.slice(7).split(",").includes(part)
+/** `--groups=0,2`: only these decoding corpora (0–2 SSE, 3 NDJSON). */
+const groupsArg = process.argv.find((a) => a.startsWith("--groups="))
+const onlyGroup = (g: number) => groupsArg === undefined || groupsArg.slice(9).split(",").map(Number).includes(g)
 const MiB = 1024 * 1024
 const SIZE = (quick ? 2 : 8) * MiB
 
@@ -462,7 +465,7 @@ const main = () => {
       `MB per second of the process's CPU time (process.cpuUsage); load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`
   )
   groups.forEach((group, g) => {
-    if (!only(group.title.startsWith("SSE") ? "sse" : "ndjson")) return
+    if (!only(group.title.startsWith("SSE") ? "sse" : "ndjson") || !onlyGroup(g)) return
     console.log(`\n${group.title}`)
     console.log(`| read | implementation | MB/s | streamwire ÷ it | items |`)
     console.log(`|---|---|---:|---:|---:|`)
