@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import { Effect, Stream } from "effect"
 import { MemoryEventLog, SseResponse } from "../src/index.js"
-import { connect, eventually, heapAfterGc, promise, realSleep, serve } from "./utils.js"
+import { heapAfterGc, promise, realSleep } from "./utils.js"
+import { connect, eventually, serve } from "@streamwire/server/testing"
 
 // Issue 10 item 3: a stalled reader holds at most `bufferSize` messages (plus what the socket holds),
 // whatever the chunking of the source, under every policy; other clients are not slowed down.

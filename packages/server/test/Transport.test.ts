@@ -9,7 +9,8 @@ import { Effect, Metric, MetricLabel, Stream } from "effect"
 import { MemoryEventLog, NdjsonResponse, SseResponse } from "../src/index.js"
 import * as metrics from "../src/internal/metrics.js"
 import { nodeResponseOf } from "../src/internal/nodeResponse.js"
-import { connect, eventually, promise, RawClient, serve } from "./utils.js"
+import { promise } from "./utils.js"
+import { connect, eventually, open, serve } from "@streamwire/server/testing"
 
 const ev = (data: string, extra: Partial<{ type: string; id: string }> = {}) => Sse.unsafeEvent({ data, ...extra })
 
@@ -56,7 +57,7 @@ describe("the Node fast path and the portable path", () => {
       const web = HttpApp.toWebHandler(app)
       const viaNode = (path: string, until: number, headers?: Record<string, string>) =>
         promise(async () => {
-          const c = await RawClient.open(base + path, headers === undefined ? {} : { headers })
+          const c = await open(base + path, headers === undefined ? {} : { headers })
           await c.waitFor((x) => x.ended || x.text.length >= until, 5000, "the response")
           c.close()
           return { text: c.text.slice(0, until === Infinity ? undefined : until), headers: c.res.headers }

@@ -107,13 +107,17 @@ export class TextMachine<A> implements Transducer<string, A, InvalidLine | LineT
     this.scanner = new LineScanner(config.maxLineLength)
     this.sink = new ScannedSink(this.parser, this.scanner)
   }
-  protected text(text: string): InvalidLine | LineTooLong | undefined {
+  /** Scans one piece of text into the output set by `push` or `setOut`. */
+  scan(text: string): InvalidLine | LineTooLong | undefined {
     return this.scanner.push(text, this.sink)
+  }
+  setOut(out: Array<A>): void {
+    this.parser.out = out
   }
   push(input: ReadonlyArray<string>, out: Array<A>): InvalidLine | LineTooLong | MalformedUtf8 | undefined {
     this.parser.out = out
     for (let i = 0; i < input.length; i++) {
-      const error = this.text(input[i]!)
+      const error = this.scan(input[i]!)
       if (error !== undefined) return error
     }
     return undefined
@@ -139,13 +143,17 @@ export class ByteMachine<A> implements Transducer<Uint8Array, A, InvalidLine | L
     this.inner = new TextMachine(config)
   }
   push(input: ReadonlyArray<Uint8Array>, out: Array<A>) {
-    const texts: Array<string> = []
+    // each read decoded and scanned in turn: no array of the read's texts
+    this.inner.setOut(out)
     for (let i = 0; i < input.length; i++) {
       const bytes = input[i]!
-      if (bytes.length <= SLICE) texts.push(this.utf8.decode(bytes) as string)
-      else for (let at = 0; at < bytes.length; at += SLICE) texts.push(this.utf8.decode(bytes.subarray(at, at + SLICE)) as string)
+      for (let at = 0; at < bytes.length; at += SLICE) {
+        const piece = at === 0 && bytes.length <= SLICE ? bytes : bytes.subarray(at, at + SLICE)
+        const error = this.inner.scan(this.utf8.decode(piece) as string)
+        if (error !== undefined) return error
+      }
     }
-    return this.inner.push(texts, out)
+    return undefined
   }
   end(out: Array<A>) {
     const error = this.inner.push([this.utf8.end() as string], out)

@@ -3,7 +3,7 @@ import { EventTooLarge, InvalidField, LineTooLong, type MalformedUtf8 } from "..
 import type * as Sse from "../Sse.js"
 import type { LineSink } from "./lines.js"
 import type { Transducer } from "./transduce.js"
-import { SLICE, Utf8Decoder } from "./utf8.js"
+import { latin1Slice, SLICE, Utf8Decoder } from "./utf8.js"
 
 /** @internal */
 export const DEFAULT_MAX_LINE = 1024 * 1024
@@ -17,6 +17,11 @@ export interface ParserConfig {
   readonly id: boolean
   readonly maxLineLength: number
   readonly maxEventSize: number
+  /**
+   * Give every decoded value its own string instead of a view of the read it came from (see
+   * `own`): costs a copy per value, so that an event kept after its read retains only itself.
+   */
+  readonly copyValues: boolean
 }
 
 /** @internal */
@@ -27,8 +32,31 @@ export const config = (options: Sse.ParseOptions<Sse.Include> | undefined): Pars
     comment: include.includes("comment"),
     id: include.includes("id"),
     maxLineLength: options?.maxLineLength ?? DEFAULT_MAX_LINE,
-    maxEventSize: options?.maxEventSize ?? DEFAULT_MAX_EVENT
+    maxEventSize: options?.maxEventSize ?? DEFAULT_MAX_EVENT,
+    copyValues: (options as { readonly copyValues?: boolean | undefined } | undefined)?.copyValues ?? false
   }
+}
+
+/**
+ * A copy of `s` that holds no reference to the text it was cut from. V8 represents a `slice` of 13
+ * or more characters as a view of its parent, and a joined multi-line value as a tree of such
+ * views: an event that outlived its read would keep the whole decoded read alive. Reading a
+ * character of a concatenation makes V8 copy it into one flat string; shorter slices are copies
+ * already.
+ *
+ * @internal
+ */
+export const own = (s: string): string => {
+  if (s.length < 13) return s
+  const copy = s.slice(0, 1) + s.slice(1)
+  copy.charCodeAt(0)
+  return copy
+}
+
+/** `s` as one flat string: reading a character of a concatenation makes V8 copy it into one. */
+const flat = (s: string): string => {
+  s.charCodeAt(0)
+  return s
 }
 
 const COLON = 58
@@ -47,6 +75,15 @@ export class SseParser implements LineSink<EventTooLarge> {
   private type = ""
   private data = ""
   private hasData = false
+  /** `data` was joined from several lines (a tree of pieces, flattened once at dispatch). */
+  private joined = false
+  /** `data` is a fresh string already (copied from the bytes). */
+  private owned = false
+  /**
+   * Set by the byte decoder while `feed` runs over text that is these ASCII bytes, one character
+   * per byte: values are then copied straight from the bytes.
+   */
+  src: Uint8Array | undefined = undefined
   private lastEventId = ""
   private reportedId = ""
 
@@ -96,6 +133,7 @@ export class SseParser implements LineSink<EventTooLarge> {
       if (error !== undefined) return error
     }
     let error: EventTooLarge | undefined
+    const src = this.src
     if (text.indexOf("\r", pos) === -1) {
       // LF only: the common case, with `data:`, `id:` and blank lines handled inline
       let lf = text.indexOf("\n", pos)
@@ -112,12 +150,15 @@ export class SseParser implements LineSink<EventTooLarge> {
             text.charCodeAt(pos + 2) === 116 && text.charCodeAt(pos + 3) === 97
           ) {
             this.lineNumber++
-            error = this.appendData(text.slice(text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5, lf))
+            const from = text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5
+            error = src === undefined
+              ? this.appendData(text.slice(from, lf), false)
+              : this.appendData(latin1Slice.call(src, from, lf), true)
             if (error !== undefined) return error
           } else if (c0 === 105 && n >= 3 && text.charCodeAt(pos + 1) === 100 && text.charCodeAt(pos + 2) === COLON) {
             this.lineNumber++
             const value = text.slice(text.charCodeAt(pos + 3) === SPACE ? pos + 4 : pos + 3, lf)
-            if (value.indexOf("\0") === -1) this.lastEventId = value
+            if (value.indexOf("\0") === -1) this.lastEventId = this.config.copyValues ? own(value) : value
           } else {
             error = this.lineAt(text, pos, lf)
             if (error !== undefined) return error
@@ -162,11 +203,13 @@ export class SseParser implements LineSink<EventTooLarge> {
     return new LineTooLong({ limit: this.config.maxLineLength, size, line: this.lineNumber + 1, offset })
   }
 
-  private appendData(value: string): EventTooLarge | undefined {
+  private appendData(value: string, owned: boolean): EventTooLarge | undefined {
     if (this.hasData) {
+      this.joined = true
       this.data = this.data + "\n" + value
     } else {
       this.data = value
+      this.owned = owned
       this.hasData = true
     }
     return this.data.length > this.config.maxEventSize
@@ -185,7 +228,8 @@ export class SseParser implements LineSink<EventTooLarge> {
     if (colon === start) {
       if (this.config.comment) {
         const from = start + 1 < end && text.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1
-        this.out.push({ _tag: "Comment", text: text.slice(from, end) })
+        const value = text.slice(from, end)
+        this.out.push({ _tag: "Comment", text: this.config.copyValues ? own(value) : value })
       }
       return undefined
     }
@@ -199,7 +243,7 @@ export class SseParser implements LineSink<EventTooLarge> {
           c0 === 100 && text.charCodeAt(start + 1) === 97 && text.charCodeAt(start + 2) === 116 &&
           text.charCodeAt(start + 3) === 97
         ) {
-          return this.appendData(text.slice(from, end))
+          return this.appendData(text.slice(from, end), false)
         }
         return undefined
       case 5:
@@ -207,7 +251,8 @@ export class SseParser implements LineSink<EventTooLarge> {
           c0 === 101 && text.charCodeAt(start + 1) === 118 && text.charCodeAt(start + 2) === 101 &&
           text.charCodeAt(start + 3) === 110 && text.charCodeAt(start + 4) === 116
         ) { // event
-          this.type = text.slice(from, end)
+          const value = text.slice(from, end)
+          this.type = this.config.copyValues ? own(value) : value
         } else if (
           c0 === 114 && text.charCodeAt(start + 1) === 101 && text.charCodeAt(start + 2) === 116 &&
           text.charCodeAt(start + 3) === 114 && text.charCodeAt(start + 4) === 121
@@ -223,7 +268,7 @@ export class SseParser implements LineSink<EventTooLarge> {
       case 2: // id
         if (c0 === 105 && text.charCodeAt(start + 1) === 100) {
           const value = text.slice(from, end)
-          if (value.indexOf("\0") === -1) this.lastEventId = value
+          if (value.indexOf("\0") === -1) this.lastEventId = this.config.copyValues ? own(value) : value
         }
         return undefined
       default:
@@ -244,12 +289,13 @@ export class SseParser implements LineSink<EventTooLarge> {
     this.out.push({
       _tag: "SseEvent",
       type: this.type === "" ? "message" : this.type,
-      data: this.data,
+      data: this.joined ? flat(this.data) : this.owned || !this.config.copyValues ? this.data : own(this.data),
       lastEventId: this.lastEventId
     })
     this.type = ""
     this.data = ""
     this.hasData = false
+    this.joined = false
   }
 }
 
@@ -309,8 +355,10 @@ export class ByteDecoderMachine
 {
   private readonly parser: SseParser
   private readonly utf8 = new Utf8Decoder()
+  private readonly copyValues: boolean
   constructor(config: ParserConfig) {
     this.parser = new SseParser(config)
+    this.copyValues = config.copyValues
   }
   push(chunks: ReadonlyArray<Uint8Array>, out: Array<Sse.SseMessage>) {
     this.parser.out = out
@@ -319,7 +367,10 @@ export class ByteDecoderMachine
       const bytes = chunks[i]!
       for (let at = 0; at < bytes.length; at += SLICE) {
         const piece = at === 0 && bytes.length <= SLICE ? bytes : bytes.subarray(at, at + SLICE)
-        const error = this.parser.feed(utf8.decode(piece) as string)
+        const text = utf8.decode(piece) as string
+        if (this.copyValues) this.parser.src = utf8.ascii
+        const error = this.parser.feed(text)
+        this.parser.src = undefined
         if (error !== undefined) return error
       }
     }

@@ -34,6 +34,11 @@ export class Utf8Decoder {
   /** Fast path: the bytes of an unfinished sequence carried to the next chunk. */
   private pending: Uint8Array | undefined = undefined
   private started = false
+  /**
+   * Set by `decode` (replacement mode) when the text it returned is `ascii`, one character per
+   * byte, so a part of the text can be copied straight from the bytes.
+   */
+  ascii: Uint8Array | undefined = undefined
 
   constructor(options?: Utf8Options) {
     this.fatal = options?.onMalformed === "fail"
@@ -118,7 +123,12 @@ export class Utf8Decoder {
     for (let broken = incompleteTail(bytes, start, clean); broken > 0; broken = incompleteTail(bytes, start, clean)) {
       clean -= broken
     }
+    this.ascii = undefined
     if (start >= end) return head
+    if (head.length === 0 && start === 0 && clean === bytes.length && nodeBuffer !== undefined && nodeBuffer.isAscii(bytes)) {
+      this.ascii = bytes
+      return latin1Slice.call(bytes, 0, bytes.length)
+    }
     let text = start < clean ? decodeWhole(bytes, start, clean) : ""
     if (clean < end) text += decodeLast(bytes.subarray(clean, end))
     return head.length === 0 ? text : head + text
@@ -142,6 +152,18 @@ const nodeBuffer: NodeBufferModule | undefined = (() => {
     return undefined
   }
 })()
+
+/**
+ * `Buffer#latin1Slice` (Node): bytes `[start, end)` as a new flat one-byte string. For ASCII
+ * bytes, the same text as `TextDecoder` gives, about 5× faster.
+ *
+ * @internal
+ */
+export const latin1Slice: ((this: Uint8Array, start: number, end: number) => string) = nodeBuffer === undefined
+  ? function(this: Uint8Array, start: number, end: number) {
+    return wholeDecoder.decode(this.subarray(start, end))
+  }
+  : nodeBuffer.Buffer.prototype.latin1Slice
 
 /**
  * Decodes bytes that hold no unfinished sequence at their end (U+FEFF kept). The streaming mode is
