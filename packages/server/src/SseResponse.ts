@@ -28,6 +28,7 @@ import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { EventLog, Reset } from "./EventLog.js"
 import * as connection from "./internal/connection.js"
+import { http2StreamOf, resetStream } from "./internal/http2Stream.js"
 import { toRecord } from "./internal/headers.js"
 import * as attach from "./internal/attach.js"
 import * as metrics from "./internal/metrics.js"
@@ -219,6 +220,9 @@ const socketOf = (request: Option.Option<HttpServerRequest.HttpServerRequest>): 
  * last chunk of a chunked body is never sent). Without a socket, the body dies.
  */
 const cut = (request: Option.Option<HttpServerRequest.HttpServerRequest>): Effect.Effect<void> => {
+  // HTTP/2: the socket is the session's, shared with other streams: reset this stream alone
+  const h2 = Option.isSome(request) ? http2StreamOf(request.value.source) : undefined
+  if (h2 !== undefined) return Effect.async<void>((resume) => resetStream(h2, () => resume(Effect.void)))
   const socket = socketOf(request)
   if (socket === undefined) return Effect.die(new Abort())
   return Effect.async<void>((resume) => {

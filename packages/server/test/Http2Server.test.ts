@@ -190,6 +190,33 @@ describe("Http2Server", () => {
         yield* eventually(Effect.map(supervisor.value, (fibers) => fibers.length), (n) => n === 0, 3000, "no fibers")
       }))
 
+    it.scopedLive("SseResponse.abort cuts that stream alone (RST_STREAM after what was written), not the connection its neighbours share", () =>
+      Effect.gen(function*() {
+        const three = Stream.make(1, 2, 3).pipe(Stream.map((n) => ev(String(n), undefined, String(n))))
+        const { counts, origin } = yield* serveH2(
+          HttpRouter.empty.pipe(
+            HttpRouter.get("/cut", SseResponse.make(Stream.concat(three, SseResponse.abort), { heartbeat: false })),
+            HttpRouter.get("/ticks", SseResponse.make(Stream.fromSchedule(Schedule.spaced("20 millis")).pipe(Stream.map((n) => ev(String(n))))))
+          ),
+          certificate
+        )
+        const s = yield* session(origin, certificate)
+        const neighbour = yield* connectH2(s, "/ticks")
+        yield* promise(() => neighbour.waitForEvents(2))
+        const cut = yield* connectH2(s, "/cut")
+        yield* promise(() => cut.waitForEnd())
+        expect(cut.events().map((e) => e.data)).toEqual(["1", "2", "3"])
+        expect(cut.stream.rstCode).not.toBe(Http2.constants.NGHTTP2_NO_ERROR) // reset, not ended cleanly
+        const before = neighbour.eventCount
+        yield* promise(() => neighbour.waitForEvents(before + 3))
+        expect(s.destroyed).toBe(false)
+        expect(counts.sessions).toBe(1)
+        // and over HTTP/1.1 on the same server: the connection is cut after the three events
+        const h1 = yield* connectH1(`${origin}/cut`, certificate)
+        yield* promise(() => h1.waitForEnd())
+        expect(h1.events().map((e) => e.data)).toEqual(["1", "2", "3"])
+      }))
+
     it.scopedLive("shutdown: closing the server sends a GOAWAY to every session, ends its streams (finalizers run) and completes", () =>
       Effect.gen(function*() {
         const log = yield* MemoryEventLog.make()

@@ -28,6 +28,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as connection from "./connection.js"
+import { http2StreamOf, resetStream } from "./http2Stream.js"
 
 /**
  * What the fast path needs of a Node response: the surface `http.ServerResponse` and
@@ -116,8 +117,13 @@ function onClose(this: object) {
   }
 }
 
-/** Cuts the connection once what was written has left (the body is never ended cleanly). */
+/**
+ * Cuts the connection once what was written has left (the body is never ended cleanly). On HTTP/2
+ * the response's own stream is reset instead: the socket is the session's, shared with other streams.
+ */
 const cutResponse = (res: NodeResponse): void => {
+  const h2 = http2StreamOf(res)
+  if (h2 !== undefined) return resetStream(h2)
   const socket = (res as { socket?: unknown }).socket as
     | { destroyed?: boolean; write?: (b: Uint8Array, cb: () => void) => unknown; destroy?: () => void }
     | null
