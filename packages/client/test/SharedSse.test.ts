@@ -316,11 +316,20 @@ describe("SharedSse: tabs sharing one connection (fake locks and channels, real 
 
   test("the leader's stream fails for good: it fails with the client's error, the followers with LeaderFailed", () =>
     Effect.gen(function*() {
-      const server = yield* nodeServer((_req, res) => res.writeHead(500, { "content-type": "text/plain" }).end("no"))
+      // the 500 waits until b follows: else a may fail (and let go of the lock) before b joins
+      let answer = () => {}
+      const gate = new Promise<void>((resolve) => {
+        answer = resolve
+      })
+      const server = yield* nodeServer((_req, res) => {
+        void gate.then(() => res.writeHead(500, { "content-type": "text/plain" }).end("no"))
+      })
       const bus = new Bus()
       const a = yield* openTab(bus, "a", server.url)
       yield* waitUntil("a leads", () => roles(a).length >= 1)
       const b = yield* openTab(bus, "b", server.url)
+      yield* waitUntil("b follows", () => roles(b).length >= 1)
+      answer()
       const [ea, eb] = yield* Effect.all([Fiber.await(a.fiber), Fiber.await(b.fiber)])
       expect(ea._tag === "Failure" && JSON.stringify(ea.cause)).toContain("UnexpectedResponse")
       expect(eb._tag === "Failure" && JSON.stringify(eb.cause)).toContain("LeaderFailed")

@@ -406,6 +406,16 @@ describe("Sse properties", () => {
   )
 
   it.effect.prop(
+    "copyValues: the same messages, for any cutting of the bytes (values are owned strings, not views)",
+    [Testing.chunks(Testing.sseStream())],
+    ([{ bytes, chunks }]) =>
+      Effect.gen(function*() {
+        const copied = yield* run(reads(chunks).pipe(Sse.decode({ include: all, copyValues: true })))
+        expect(copied).toEqual(yield* fused([bytes]))
+      })
+  )
+
+  it.effect.prop(
     "chunking invariance: Sse.decodeText gives the same for any cutting of the text",
     [Testing.sseStream(), fc.array(fc.nat(2000), { maxLength: 12 })],
     ([bytes, at]) =>

@@ -33,7 +33,7 @@ export const config = (options: Sse.ParseOptions<Sse.Include> | undefined): Pars
     id: include.includes("id"),
     maxLineLength: options?.maxLineLength ?? DEFAULT_MAX_LINE,
     maxEventSize: options?.maxEventSize ?? DEFAULT_MAX_EVENT,
-    copyValues: (options as { readonly copyValues?: boolean | undefined } | undefined)?.copyValues ?? false
+    copyValues: options?.copyValues ?? false
   }
 }
 
