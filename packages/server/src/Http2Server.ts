@@ -178,6 +178,16 @@ export type DevCertificateOptions = devCert.DevCertificateOptions
  * {@link devCertificate} could not make or read the certificate (`openssl` missing or failing, a
  * directory that cannot be written): the message says which.
  *
+ * @example
+ * ```ts
+ * import * as Http2Server from "@streamwire/server/Http2Server"
+ * import { Effect } from "effect"
+ *
+ * const cert = Http2Server.devCertificate().pipe(
+ *   Effect.catchTag("DevCertificateError", (e) => Effect.dieMessage(`no certificate: ${e.message}`))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category development
  */
