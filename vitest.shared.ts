@@ -106,7 +106,9 @@ export const checkSystemTools = (): ReadonlyArray<SystemToolName> => {
   }
   const lines = missing.map((n) => {
     const t: SystemTool = systemTools[n]
-    return `${t.name} not found at ${pathOf(t)}: ${t.suites} ${process.env["CI"] === "true" ? "cannot run" : "skipped"}` +
+    return `${t.name} not found at ${pathOf(t)}: ${t.suites} ${
+      process.env["CI"] === "true" ? "cannot run" : "skipped"
+    }` +
       ` (install the Debian package \`${t.debian}\`, e.g. \`sudo apt-get install ${t.debian}\`, or set ${t.variable}=/path/to/it)`
   })
   if (process.env["CI"] === "true" && lines.length > 0) {

@@ -11,10 +11,10 @@ import { Lines, Ndjson, Sse, Utf8 } from "@streamwire/codec"
 import { Chunk, Effect, Option, Stream } from "effect"
 import { encode as esEncode } from "eventsource-encoder"
 import { createParser, type EventSourceMessage } from "eventsource-parser"
-import { Readable, Writable } from "node:stream"
-import { pipeline } from "node:stream/promises"
 import { execFileSync } from "node:child_process"
 import { loadavg } from "node:os"
+import { Readable, Writable } from "node:stream"
+import { pipeline } from "node:stream/promises"
 import { fileURLToPath } from "node:url"
 import split2 from "split2"
 import { ByteDecoderMachine, config } from "../packages/codec/src/internal/sse.js"
@@ -38,8 +38,35 @@ const rand = () => {
   seed = (seed * 1103515245 + 12345) & 0x7fffffff
   return seed / 0x7fffffff
 }
-const asciiWords = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "streams", "effect", "data", "token"]
-const mixedWords = ["the", "quick", "brown", "fox", "jumps", "över", "lazy", "dög", "→", "streams", "🎉", "effect", "data"]
+const asciiWords = [
+  "the",
+  "quick",
+  "brown",
+  "fox",
+  "jumps",
+  "over",
+  "lazy",
+  "dog",
+  "streams",
+  "effect",
+  "data",
+  "token"
+]
+const mixedWords = [
+  "the",
+  "quick",
+  "brown",
+  "fox",
+  "jumps",
+  "över",
+  "lazy",
+  "dög",
+  "→",
+  "streams",
+  "🎉",
+  "effect",
+  "data"
+]
 let words = mixedWords
 const word = () => words[Math.floor(rand() * words.length)]!
 const sentence = (n: number) => Array.from({ length: n }, word).join(" ")
@@ -221,8 +248,15 @@ const handNdjson: Impl = async (chunks) => {
 
 type EncodeImpl<A> = (chunks: ReadonlyArray<ReadonlyArray<A>>) => Promise<number>
 const sumBytes = <E>(stream: Stream.Stream<Uint8Array, E>) =>
-  Effect.runPromise(Stream.runFold(Stream.mapChunks(stream, (c) => Chunk.of(c)), 0, (n, c) => n + Chunk.reduce(c, 0, (m, b) => m + b.length)))
-const fromItems = <A>(chunks: ReadonlyArray<ReadonlyArray<A>>) => Stream.fromChunks(...chunks.map((c) => Chunk.unsafeFromArray(c as Array<A>)))
+  Effect.runPromise(
+    Stream.runFold(
+      Stream.mapChunks(stream, (c) => Chunk.of(c)),
+      0,
+      (n, c) => n + Chunk.reduce(c, 0, (m, b) => m + b.length)
+    )
+  )
+const fromItems = <A>(chunks: ReadonlyArray<ReadonlyArray<A>>) =>
+  Stream.fromChunks(...chunks.map((c) => Chunk.unsafeFromArray(c as Array<A>)))
 
 const oursSseEncode: EncodeImpl<Sse.SseEvent> = (chunks) => sumBytes(fromItems(chunks).pipe(Sse.encode))
 const eventsourceEncoder: EncodeImpl<Sse.SseEvent> = async (chunks) => {
@@ -261,12 +295,18 @@ const encodeGroups = [
   {
     title: "Encoding SSE events (LLM tokens, id on every event), 64 events a chunk, MB/s of output",
     input: sseMessages,
-    impls: [["streamwire Sse.encode", oursSseEncode], ["eventsource-encoder + TextEncoder per event", eventsourceEncoder]]
+    impls: [["streamwire Sse.encode", oursSseEncode], [
+      "eventsource-encoder + TextEncoder per event",
+      eventsourceEncoder
+    ]]
   },
   {
     title: "Encoding NDJSON records, 64 records a chunk, MB/s of output",
     input: ndjsonValues,
-    impls: [["streamwire Ndjson.encode", oursNdjsonEncode], ["JSON.stringify + TextEncoder per record", stringifyEncode]]
+    impls: [["streamwire Ndjson.encode", oursNdjsonEncode], [
+      "JSON.stringify + TextEncoder per record",
+      stringifyEncode
+    ]]
   }
 ] as const
 
@@ -328,8 +368,16 @@ const sseImpls = [
 ] as const
 
 const groups: ReadonlyArray<Group> = [
-  { title: "SSE: LLM token stream, ASCII (small JSON events)", corpus: () => llm(SIZE, asciiWords).text, impls: sseImpls },
-  { title: "SSE: LLM token stream, multilingual (non-ASCII in every read)", corpus: () => llm(SIZE).text, impls: sseImpls },
+  {
+    title: "SSE: LLM token stream, ASCII (small JSON events)",
+    corpus: () => llm(SIZE, asciiWords).text,
+    impls: sseImpls
+  },
+  {
+    title: "SSE: LLM token stream, multilingual (non-ASCII in every read)",
+    corpus: () => llm(SIZE).text,
+    impls: sseImpls
+  },
   { title: "SSE: large multi-line events", corpus: () => large(SIZE).text, impls: sseImpls },
   {
     title: "NDJSON records",
@@ -416,7 +464,9 @@ const retain = async (total: number, copy: boolean) => {
   const gc = (globalThis as { gc?: () => void }).gc!
   const text = llm(64 * 1024, asciiWords).text
   const blocks: Array<Uint8Array> = []
-  for (let at = 0; at + 16 * 1024 <= text.length; at += 16 * 1024) blocks.push(encoder.encode(text.slice(at, at + 16 * 1024)))
+  for (let at = 0; at + 16 * 1024 <= text.length; at += 16 * 1024) {
+    blocks.push(encoder.encode(text.slice(at, at + 16 * 1024)))
+  }
   const n = Math.floor(total / (16 * 1024))
   const decode: <E>(self: Stream.Stream<Uint8Array, E>) => Stream.Stream<Sse.SseMessage, unknown> = copy
     ? transduce(() => new ByteDecoderMachine({ ...config(undefined), copyValues: true }))
@@ -429,7 +479,9 @@ const retain = async (total: number, copy: boolean) => {
   await Effect.runPromise(
     Stream.runForEachChunk(
       Stream.repeatEffectChunkOption(
-        Effect.suspend(() => i < n ? Effect.succeed(Chunk.of(blocks[i++ % blocks.length]!)) : Effect.fail(Option.none()))
+        Effect.suspend(() =>
+          i < n ? Effect.succeed(Chunk.of(blocks[i++ % blocks.length]!)) : Effect.fail(Option.none())
+        )
       ).pipe(decode),
       (c) => {
         for (const e of c) if (seen++ % 100 === 0) kept.push(e)
@@ -462,7 +514,9 @@ const main = () => {
   console.log(
     `node ${process.version}, ${quick ? "quick" : "full"} run, corpora of ${SIZE / MiB} MiB, ` +
       `NODE_OPTIONS=${process.env["NODE_OPTIONS"] ?? ""}, each case in a fresh process, median of runs, ` +
-      `MB per second of the process's CPU time (process.cpuUsage); load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`
+      `MB per second of the process's CPU time (process.cpuUsage); load average ${
+        loadavg().map((x) => x.toFixed(1)).join(" ")
+      }`
   )
   groups.forEach((group, g) => {
     if (!only(group.title.startsWith("SSE") ? "sse" : "ndjson") || !onlyGroup(g)) return
@@ -473,7 +527,9 @@ const main = () => {
       const rows = group.impls.map((_, i) => child(`impl:${g}:${r}:${i}`))
       for (const row of rows) {
         console.log(
-          `| ${readSize / 1024} KiB | ${row.name} | ${fmt(row.mbps)} | ${(rows[0].mbps / row.mbps).toFixed(2)}× | ${row.items} |`
+          `| ${readSize / 1024} KiB | ${row.name} | ${fmt(row.mbps)} | ${
+            (rows[0].mbps / row.mbps).toFixed(2)
+          }× | ${row.items} |`
         )
       }
     })
@@ -490,7 +546,9 @@ const main = () => {
 
   const total = quick ? 64 : 256
   if (only("retain")) {
-    console.log(`\nA consumer keeping every 100th event of a ${total} MiB stream (16 KiB reads): heap retained at the end`)
+    console.log(
+      `\nA consumer keeping every 100th event of a ${total} MiB stream (16 KiB reads): heap retained at the end`
+    )
     console.log(`| decoder | events | kept | retained | the kept events' own strings |\n|---|---:|---:|---:|---:|`)
     for (const copy of [false, true]) {
       const r = child(`retain:${total}:${copy ? "copy" : "view"}`)
@@ -506,7 +564,11 @@ const main = () => {
     console.log(`\nLinearity (Sse.decode, ASCII LLM corpus, 16 KiB reads)`)
     const a = child(`linear:${SIZE / 4}`)
     const b = child(`linear:${SIZE}`)
-    console.log(`| input | ms |\n|---|---:|\n| ${SIZE / 4 / MiB} MiB | ${a.ms.toFixed(1)} |\n| ${SIZE / MiB} MiB | ${b.ms.toFixed(1)} |`)
+    console.log(
+      `| input | ms |\n|---|---:|\n| ${SIZE / 4 / MiB} MiB | ${a.ms.toFixed(1)} |\n| ${SIZE / MiB} MiB | ${
+        b.ms.toFixed(1)
+      } |`
+    )
     console.log(`time for 4× the input: ${(b.ms / a.ms).toFixed(2)}× (target ≤ 4.4×)`)
     const l = child("longline")
     console.log(`one ${SIZE / MiB} MiB data line in 16 KiB reads: ${l.mbps.toFixed(1)} MB/s`)

@@ -28,12 +28,15 @@ const THROUGHPUT_MILLIS = 2000
 const LATENCY_MILLIS = 2000
 const LATENCY_INTERVAL = 2
 
-const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 
 const subscribeAll = (log: EventLog.EventLog, onEvent: (event: EventLog.LogItem) => boolean | void) =>
   Effect.gen(function*() {
-    const fibers = yield* Effect.forEach(Array.from({ length: SUBSCRIBERS }), () =>
-      log.subscribe().pipe(Stream.takeUntil((item) => onEvent(item) === true), Stream.runDrain, Effect.fork))
+    const fibers = yield* Effect.forEach(
+      Array.from({ length: SUBSCRIBERS }),
+      () => log.subscribe().pipe(Stream.takeUntil((item) => onEvent(item) === true), Stream.runDrain, Effect.fork)
+    )
     while ((yield* log.subscriberCount) < SUBSCRIBERS) yield* Effect.sleep("5 millis")
     return fibers
   })
@@ -92,14 +95,19 @@ const measure = (name: string, make: Effect.Effect<EventLog.EventLog, unknown, S
   })
 
 const program = Effect.gen(function*() {
-  const redis = yield* Effect.acquireRelease(Effect.promise(() => startRedis()), (r) => Effect.promise(() => r.dispose()))
+  const redis = yield* Effect.acquireRelease(
+    Effect.promise(() => startRedis()),
+    (r) => Effect.promise(() => r.dispose())
+  )
   const root = yield* Effect.acquireRelease(
     Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "streamwire-bench-eventlog-"))),
     (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
   )
   let run = 0
   const file = (options: Omit<FileEventLog.Options, "directory">) =>
-    Effect.suspend(() => FileEventLog.make({ directory: Path.join(root, `log-${run++}`), maxEvents: 100_000, ...options }))
+    Effect.suspend(() =>
+      FileEventLog.make({ directory: Path.join(root, `log-${run++}`), maxEvents: 100_000, ...options })
+    )
   const rows = [
     yield* measure("memory", MemoryEventLog.make({ maxEvents: 100_000 })),
     yield* measure(`file, sync: "always"`, file({ sync: "always" })),
@@ -107,7 +115,9 @@ const program = Effect.gen(function*() {
     yield* measure(`file, sync: { every: "1 second" }`, file({ sync: { every: "1 second" } })),
     yield* measure(
       "redis (1 instance)",
-      Effect.suspend(() => RedisEventLog.make({ url: redis.url, key: `bench:${run++}`, retention: { maxLength: 100_000 } }))
+      Effect.suspend(() =>
+        RedisEventLog.make({ url: redis.url, key: `bench:${run++}`, retention: { maxLength: 100_000 } })
+      )
     )
   ]
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US")
@@ -118,7 +128,9 @@ const program = Effect.gen(function*() {
     "",
     "| log | appended/s | delivered/s (all subscribers) | latency p50 | latency p99 |",
     "| --- | ---: | ---: | ---: | ---: |",
-    ...rows.map((r) => `| ${r.name} | ${fmt(r.appendedPerSec)} | ${fmt(r.deliveredPerSec)} | ${ms(r.p50)} | ${ms(r.p99)} |`)
+    ...rows.map((r) =>
+      `| ${r.name} | ${fmt(r.appendedPerSec)} | ${fmt(r.deliveredPerSec)} | ${ms(r.p50)} | ${ms(r.p99)} |`
+    )
   ].join("\n"))
 })
 

@@ -99,7 +99,10 @@ const serve = async (kind: string) => {
       })
       res.write("")
       let s = 0
-      const timer = setInterval(() => res.write(`event: tick\ndata: ${JSON.stringify({ s: s++, t: now() })}\n\n`), 1000 / PACED_RATE)
+      const timer = setInterval(
+        () => res.write(`event: tick\ndata: ${JSON.stringify({ s: s++, t: now() })}\n\n`),
+        1000 / PACED_RATE
+      )
       const beat = setInterval(() => res.write(":\n"), HEARTBEAT_S * 1000)
       res.on("close", () => {
         clearInterval(timer)
@@ -118,13 +121,14 @@ const serve = async (kind: string) => {
     connections = () => clients.size
   } else {
     // loaded here, so the baseline's process does not carry Effect
-    const [HttpRouter, NodeHttpServer, { MemoryEventLog, SseResponse }, { Effect, Schedule, Scope, Stream }, { Sse }] = await Promise.all([
-      import("@effect/platform/HttpRouter"),
-      import("@effect/platform-node/NodeHttpServer"),
-      import("@streamwire/server"),
-      import("effect"),
-      import("@streamwire/codec")
-    ])
+    const [HttpRouter, NodeHttpServer, { MemoryEventLog, SseResponse }, { Effect, Schedule, Scope, Stream }, { Sse }] =
+      await Promise.all([
+        import("@effect/platform/HttpRouter"),
+        import("@effect/platform-node/NodeHttpServer"),
+        import("@streamwire/server"),
+        import("effect"),
+        import("@streamwire/codec")
+      ])
     // /paced: a stream of its own per connection, PACED_RATE events/s (a Stream on a Schedule)
     const paced = SseResponse.make(
       Stream.fromSchedule(Schedule.spaced(`${1000 / PACED_RATE} millis`)).pipe(
@@ -136,7 +140,11 @@ const serve = async (kind: string) => {
     const made = await Effect.runPromise(
       Effect.gen(function*() {
         const log: EventLog.EventLog = yield* MemoryEventLog.make({ maxEvents: Math.max(1000, BURST + PACED + 100) })
-        const server = yield* NodeHttpServer.make(() => Http.createServer(), { port: 0, host: "127.0.0.1", backlog: 4096 })
+        const server = yield* NodeHttpServer.make(() => Http.createServer(), {
+          port: 0,
+          host: "127.0.0.1",
+          backlog: 4096
+        })
         yield* server.serve(
           HttpRouter.empty.pipe(
             HttpRouter.get("/events", SseResponse.fromEventLog(log, { heartbeat: `${HEARTBEAT_S} seconds` })),
@@ -234,12 +242,19 @@ interface Latency {
 
 const latency = (samples: ReadonlyArray<number>): Latency => {
   const sorted = Float64Array.from(samples).sort()
-  const at = (p: number) => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+  const at = (p: number) =>
+    sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
   return { p50: at(50), p99: at(99), max: sorted.length === 0 ? NaN : sorted[sorted.length - 1]! }
 }
 
 /** Opens `count` SSE connections, at most 100 opening at a time. */
-const openClients = async (url: string, count: number, agent: Http.Agent, sink: { latencies: Array<number> }, onEvent: (at: number) => void) => {
+const openClients = async (
+  url: string,
+  count: number,
+  agent: Http.Agent,
+  sink: { latencies: Array<number> },
+  onEvent: (at: number) => void
+) => {
   const clients: Array<Client> = []
   const requests: Array<Http.ClientRequest> = []
   let failed = 0
@@ -264,7 +279,11 @@ const openClients = async (url: string, count: number, agent: Http.Agent, sink: 
         }
         // past ~10,000 connections, several source addresses (each gives its own range of ports)
         const localAddress = count > 10_000 ? `127.0.0.${1 + (nextIndex % 8)}` : undefined
-        const req = Http.get(url, { agent, headers: { accept: "text/event-stream" }, ...(localAddress ? { localAddress } : {}) }, (res) => {
+        const req = Http.get(url, {
+          agent,
+          headers: { accept: "text/event-stream" },
+          ...(localAddress ? { localAddress } : {})
+        }, (res) => {
           client.open = true
           res.setEncoding("utf8")
           res.on("data", (text: string) => client.feed(text))
@@ -524,10 +543,22 @@ const int = (n: number) => Math.round(n).toLocaleString("en-US")
 const table = (results: ReadonlyArray<Result>) => {
   const rows: Array<[string, (r: Result) => string]> = [
     ["connections opened", (r) => `${int(r.opened)} (${r.openSeconds.toFixed(1)} s)`],
-    [`connections held after ${HOLD_S} s (client / server count)`, (r) => `${int(r.heldClient)} / ${int(r.heldServer)}`],
-    [`heartbeats per connection during the hold (min / mean)`, (r) => `${r.heartbeatsMin} / ${r.heartbeatsAvg.toFixed(1)}`],
-    [`events delivered (a burst of ${BURST}, then ${PACED} paced, to every connection)`, (r) => `${int(r.delivered)} of ${int(r.expected)}`],
-    ["every client got every event, once, in order", (r) => r.allGotAll ? "yes" : `no (${int(r.missing)} missing, ${r.outOfOrder} out of order)`],
+    [
+      `connections held after ${HOLD_S} s (client / server count)`,
+      (r) => `${int(r.heldClient)} / ${int(r.heldServer)}`
+    ],
+    [
+      `heartbeats per connection during the hold (min / mean)`,
+      (r) => `${r.heartbeatsMin} / ${r.heartbeatsAvg.toFixed(1)}`
+    ],
+    [
+      `events delivered (a burst of ${BURST}, then ${PACED} paced, to every connection)`,
+      (r) => `${int(r.delivered)} of ${int(r.expected)}`
+    ],
+    [
+      "every client got every event, once, in order",
+      (r) => r.allGotAll ? "yes" : `no (${int(r.missing)} missing, ${r.outOfOrder} out of order)`
+    ],
     ["events/s delivered (the burst)", (r) => int(r.eventsPerSecond)],
     ["publish-to-receive latency, burst: p50 / p99 / max", (r) => ms(r.burst)],
     [`publish-to-receive latency, one event every ${PACE_MS} ms: p50 / p99 / max`, (r) => ms(r.paced)],
@@ -557,13 +588,22 @@ const main = async () => {
     console.log(`raising the file-descriptor limit (ulimit -n ${fdLimit()} < ${needed})`)
     const child = spawn(
       "/bin/sh",
-      ["-c", `ulimit -n ${Math.max(needed, 65536)} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...process.execArgv, self, ...process.argv.slice(2)],
+      [
+        "-c",
+        `ulimit -n ${Math.max(needed, 65536)} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`,
+        process.execPath,
+        ...process.execArgv,
+        self,
+        ...process.argv.slice(2)
+      ],
       { stdio: "inherit", env: { ...process.env, STREAMWIRE_LOAD_REEXEC: "1" } }
     )
     child.on("exit", (code) => process.exit(code ?? 1))
     return
   }
-  if (fdLimit() < needed) console.warn(`warning: ulimit -n is ${fdLimit()}, fewer than ${needed}: some connections may fail`)
+  if (fdLimit() < needed) {
+    console.warn(`warning: ulimit -n is ${fdLimit()}, fewer than ${needed}: some connections may fail`)
+  }
   console.log(
     `node ${process.version}, ${Os.cpus().length} cores, load ${Os.loadavg().map((l) => l.toFixed(2)).join(" ")}; ` +
       `${CONNECTIONS} connections, hold ${HOLD_S} s, heartbeat ${HEARTBEAT_S} s, burst ${BURST}`

@@ -33,7 +33,8 @@ interface Row {
   readonly p99: number
 }
 
-const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 
 const waitForSubscribers = (logs: ReadonlyArray<EventLog.EventLog>, n: number) =>
   Effect.gen(function*() {
@@ -52,7 +53,9 @@ const subscribeAll = (
   Effect.gen(function*() {
     const fibers = yield* Effect.forEach(Array.from({ length: SUBSCRIBERS }, (_, i) => i), (i) =>
       logs[i % logs.length]!.subscribe().pipe(
-        Stream.takeUntil((item) => onEvent(i, item) === true),
+        Stream.takeUntil((item) =>
+          onEvent(i, item) === true
+        ),
         Stream.runDrain,
         Effect.fork
       ))
@@ -121,13 +124,23 @@ const measure = (name: string, logs: Effect.Effect<ReadonlyArray<EventLog.EventL
   Effect.gen(function*() {
     const t = yield* Effect.scoped(Effect.flatMap(logs, throughput))
     const l = yield* Effect.scoped(Effect.flatMap(logs, latency))
-    const row: Row = { log: name, appended: t.appended, appendedPerSec: t.appendedPerSec, deliveredPerSec: t.deliveredPerSec, p50: l.p50, p99: l.p99 }
+    const row: Row = {
+      log: name,
+      appended: t.appended,
+      appendedPerSec: t.appendedPerSec,
+      deliveredPerSec: t.deliveredPerSec,
+      p50: l.p50,
+      p99: l.p99
+    }
     if (!t.complete) console.error(`${name}: not every event reached every subscriber`)
     return row
   })
 
 const program = Effect.gen(function*() {
-  const redis = yield* Effect.acquireRelease(Effect.promise(() => startRedis()), (r) => Effect.promise(() => r.dispose()))
+  const redis = yield* Effect.acquireRelease(
+    Effect.promise(() => startRedis()),
+    (r) => Effect.promise(() => r.dispose())
+  )
   let run = 0
   const memory = Effect.map(MemoryEventLog.make({ maxEvents: 100_000 }), (log) => [log])
   const redisLogs = (instances: number) =>
@@ -148,7 +161,9 @@ const program = Effect.gen(function*() {
     "",
     "| log | appended/s | delivered/s (all subscribers) | latency p50 | latency p99 |",
     "| --- | ---: | ---: | ---: | ---: |",
-    ...rows.map((r) => `| ${r.log} | ${fmt(r.appendedPerSec)} | ${fmt(r.deliveredPerSec)} | ${ms(r.p50)} | ${ms(r.p99)} |`)
+    ...rows.map((r) =>
+      `| ${r.log} | ${fmt(r.appendedPerSec)} | ${fmt(r.deliveredPerSec)} | ${ms(r.p50)} | ${ms(r.p99)} |`
+    )
   ]
   console.log(lines.join("\n"))
 })

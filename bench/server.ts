@@ -19,8 +19,8 @@
  * - server heap per idle connection (after GC, 1,000 idle connections);
  * - publish-to-receive latency p50/p99 at 100 connections, one event every 5 ms.
  */
-import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpRouter from "@effect/platform/HttpRouter"
 import { EventLog, MemoryEventLog, SseResponse } from "@streamwire/server"
 import { Effect, Exit, Scope } from "effect"
 import * as Http from "node:http"

@@ -25,18 +25,21 @@ for (const pkg of readdirSync(join(root, "packages"))) {
     }
   }
 }
-writeFileSync(join(out, "tsconfig.json"), JSON.stringify({
-  extends: "../tsconfig.base.json",
-  compilerOptions: {
-    noEmit: true,
-    composite: false,
-    emitDeclarationOnly: false,
-    declaration: false,
-    noUnusedLocals: false,
-    noUnusedParameters: false
-  },
-  include: ["*.ts"]
-}))
+writeFileSync(
+  join(out, "tsconfig.json"),
+  JSON.stringify({
+    extends: "../tsconfig.base.json",
+    compilerOptions: {
+      noEmit: true,
+      composite: false,
+      emitDeclarationOnly: false,
+      declaration: false,
+      noUnusedLocals: false,
+      noUnusedParameters: false
+    },
+    include: ["*.ts"]
+  })
+)
 try {
   execFileSync(join(root, "node_modules", ".bin", "tsc"), ["-p", out], { stdio: "inherit" })
   console.log(`docs: ${n} JSDoc examples typecheck`)

@@ -59,12 +59,15 @@ for (const pkg of libraries) {
           if (j < 0 || !lines[j].trim().endsWith("*/")) {
             report(file, i + 1, `export ${m[2]} has no JSDoc`)
           } else if (
-            (m[1] === "const" && !/^export\s+const\s+\w+\s*(:[^=]+)?=\s*["'`\d]/.test(line)) || m[1] === "function" || m[1] === "class"
+            (m[1] === "const" && !/^export\s+const\s+\w+\s*(:[^=]+)?=\s*["'`\d]/.test(line)) || m[1] === "function" ||
+            m[1] === "class"
           ) {
             let k = j
             while (k >= 0 && !lines[k].trim().startsWith("/**")) k--
             const doc = lines.slice(Math.max(k, 0), j + 1).join("\n")
-            if (!doc.includes("@example") && !doc.includes("@internal")) report(file, i + 1, `export ${m[2]} has no @example`)
+            if (!doc.includes("@example") && !doc.includes("@internal")) {
+              report(file, i + 1, `export ${m[2]} has no @example`)
+            }
           }
         }
       }

@@ -17,7 +17,8 @@ import * as Path from "node:path"
 const root = Path.resolve(new URL("..", import.meta.url).pathname)
 const keep = process.argv.includes("--keep")
 const packages = ["codec", "server", "client", "redis"]
-const rootVersion = (name) => JSON.parse(Fs.readFileSync(Path.join(root, "node_modules", name, "package.json"), "utf8")).version
+const rootVersion = (name) =>
+  JSON.parse(Fs.readFileSync(Path.join(root, "node_modules", name, "package.json"), "utf8")).version
 const pinned = {
   "effect": "3.22.4",
   "@effect/platform": "0.97.2",
@@ -52,7 +53,9 @@ const run = (cmd, args, options = {}) => {
   const result = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 300_000, ...options })
   if (result.error) throw result.error
   if (result.status !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} exited ${result.status ?? result.signal}\n${result.stdout}\n${result.stderr}`)
+    throw new Error(
+      `${cmd} ${args.join(" ")} exited ${result.status ?? result.signal}\n${result.stdout}\n${result.stderr}`
+    )
   }
   return result
 }
@@ -95,8 +98,15 @@ try {
       }
       const absent = needed.filter((f) => !files.includes(f))
       if (absent.length > 0) throw new Error(`missing from the tarball: ${absent.join(", ")}`)
-      report[manifest.name] = { tarball: info.filename, size: info.size, unpackedSize: info.unpackedSize, files: files.length }
-      return `${info.filename}: ${(info.size / 1024).toFixed(1)} kB, ${(info.unpackedSize / 1024).toFixed(1)} kB unpacked, ${files.length} files`
+      report[manifest.name] = {
+        tarball: info.filename,
+        size: info.size,
+        unpackedSize: info.unpackedSize,
+        files: files.length
+      }
+      return `${info.filename}: ${(info.size / 1024).toFixed(1)} kB, ${
+        (info.unpackedSize / 1024).toFixed(1)
+      } kB unpacked, ${files.length} files`
     })
     check(`npm publish --dry-run ${manifest.name}: the same files, no tests`, () => {
       const out = run("npm", ["publish", "--dry-run", "--json"], { cwd: dir }).stdout
@@ -111,42 +121,62 @@ try {
   }
 
   // 3. a scratch app outside the repository: the tarballs and the pinned Effect packages
-  const installed = check(`npm install the tarballs + ${Object.entries(pinned).filter(([n]) => n !== "typescript" && n !== "@types/node").map(([n, v]) => `${n} ${v}`).join(", ")}`, () => {
-    const tgz = Object.fromEntries(packages.map((p) => {
-      const name = `@streamwire/${p}`
-      return [name, `file:${Path.join(tarballs, report[name].tarball)}`]
-    }))
-    Fs.writeFileSync(Path.join(app, "package.json"), JSON.stringify({
-      name: "streamwire-pack-check-app",
-      private: true,
-      type: "module",
-      dependencies: { ...tgz, ...pinned }
-    }, null, 2))
-    run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], { cwd: app })
-    for (const p of packages) {
-      const real = Fs.realpathSync(Path.join(app, "node_modules/@streamwire", p))
-      if (real.startsWith(root)) throw new Error(`${p} resolves into the repository: ${real}`)
+  const installed = check(
+    `npm install the tarballs + ${
+      Object.entries(pinned).filter(([n]) => n !== "typescript" && n !== "@types/node").map(([n, v]) => `${n} ${v}`)
+        .join(", ")
+    }`,
+    () => {
+      const tgz = Object.fromEntries(packages.map((p) => {
+        const name = `@streamwire/${p}`
+        return [name, `file:${Path.join(tarballs, report[name].tarball)}`]
+      }))
+      Fs.writeFileSync(
+        Path.join(app, "package.json"),
+        JSON.stringify(
+          {
+            name: "streamwire-pack-check-app",
+            private: true,
+            type: "module",
+            dependencies: { ...tgz, ...pinned }
+          },
+          null,
+          2
+        )
+      )
+      run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], { cwd: app })
+      for (const p of packages) {
+        const real = Fs.realpathSync(Path.join(app, "node_modules/@streamwire", p))
+        if (real.startsWith(root)) throw new Error(`${p} resolves into the repository: ${real}`)
+      }
+      return app
     }
-    return app
-  })
+  )
   if (!installed) throw new Error("cannot go on without the app")
 
   // 4. typecheck every public module with a strict Node config: no DOM lib, skipLibCheck
-  Fs.writeFileSync(Path.join(app, "tsconfig.json"), JSON.stringify({
-    compilerOptions: {
-      target: "es2022",
-      lib: ["es2023"],
-      types: ["node"],
-      module: "NodeNext",
-      moduleResolution: "NodeNext",
-      strict: true,
-      exactOptionalPropertyTypes: true,
-      noUncheckedIndexedAccess: true,
-      skipLibCheck: true,
-      outDir: "out"
-    },
-    include: ["check.ts"]
-  }, null, 2))
+  Fs.writeFileSync(
+    Path.join(app, "tsconfig.json"),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: "es2022",
+          lib: ["es2023"],
+          types: ["node"],
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noUncheckedIndexedAccess: true,
+          skipLibCheck: true,
+          outDir: "out"
+        },
+        include: ["check.ts"]
+      },
+      null,
+      2
+    )
+  )
   const publicModules = []
   for (const p of packages) {
     const manifest = JSON.parse(Fs.readFileSync(Path.join(root, "packages", p, "package.json"), "utf8"))
@@ -157,33 +187,39 @@ try {
   }
   const ident = (m) => m.replace(/^@streamwire\//, "").replace(/[^A-Za-z0-9]/g, "_")
   const runnable = publicModules.filter((m) => !vitestOnly.has(m))
-  Fs.writeFileSync(Path.join(app, "check.ts"), [
-    "// every public module of the installed @streamwire packages (the vitest-only ones as types)",
-    ...publicModules.map((m) => `import ${vitestOnly.has(m) ? "type " : ""}* as ${ident(m)} from "${m}"`),
-    `import { Effect, Stream } from "effect"`,
-    "",
-    "// a typed use of each package, so an unresolved type (any) would not pass unnoticed",
-    `const events: Stream.Stream<codec.Sse.SseEvent, codec.Sse.DecodeError> = Stream.make(new Uint8Array([100, 97, 116, 97, 58, 120, 10, 10])).pipe(codec_Sse.decode)`,
-    `const response = server.SseResponse.make(Stream.empty)`,
-    `const follow = client.SseClient.events("http://127.0.0.1:1/")`,
-    `const layer = redis.RedisEventLog.layerFromEnv`,
-    `const all = { ${runnable.map(ident).join(", ")} }`,
-    ...[...vitestOnly].map((m) => `export type ${ident(m)}_eventLogContract = typeof ${ident(m)}.eventLogContract`),
-    "",
-    "const exported = Object.entries(all).map(([name, m]) => `${name}: ${Object.keys(m).length}`)",
-    "const decoded = await Effect.runPromise(Stream.runCollect(events))",
-    "console.log(JSON.stringify({ exported, decoded: Array.from(decoded, (e) => e.data), typed: [typeof response, typeof follow, typeof layer] }))",
-    ""
-  ].join("\n"))
-  check(`tsc: a strict app (lib es2023, no DOM, types node, skipLibCheck) imports ${publicModules.length} public modules`, () => {
-    const tsc = Path.join(app, "node_modules", ".bin", "tsc")
-    // one run: typecheck, emit out/check.js, and list every file the compiler read
-    const listed = run(tsc, ["-p", ".", "--listFiles"], { cwd: app }).stdout.split("\n")
-    const ours = listed.filter((f) => f.includes("/@streamwire/"))
-    const sources = ours.filter((f) => !f.endsWith(".d.ts"))
-    if (sources.length > 0) throw new Error(`the app's compiler reads our sources: ${sources.join(", ")}`)
-    return `${ours.length} of our files, all .d.ts`
-  })
+  Fs.writeFileSync(
+    Path.join(app, "check.ts"),
+    [
+      "// every public module of the installed @streamwire packages (the vitest-only ones as types)",
+      ...publicModules.map((m) => `import ${vitestOnly.has(m) ? "type " : ""}* as ${ident(m)} from "${m}"`),
+      `import { Effect, Stream } from "effect"`,
+      "",
+      "// a typed use of each package, so an unresolved type (any) would not pass unnoticed",
+      `const events: Stream.Stream<codec.Sse.SseEvent, codec.Sse.DecodeError> = Stream.make(new Uint8Array([100, 97, 116, 97, 58, 120, 10, 10])).pipe(codec_Sse.decode)`,
+      `const response = server.SseResponse.make(Stream.empty)`,
+      `const follow = client.SseClient.events("http://127.0.0.1:1/")`,
+      `const layer = redis.RedisEventLog.layerFromEnv`,
+      `const all = { ${runnable.map(ident).join(", ")} }`,
+      ...[...vitestOnly].map((m) => `export type ${ident(m)}_eventLogContract = typeof ${ident(m)}.eventLogContract`),
+      "",
+      "const exported = Object.entries(all).map(([name, m]) => `${name}: ${Object.keys(m).length}`)",
+      "const decoded = await Effect.runPromise(Stream.runCollect(events))",
+      "console.log(JSON.stringify({ exported, decoded: Array.from(decoded, (e) => e.data), typed: [typeof response, typeof follow, typeof layer] }))",
+      ""
+    ].join("\n")
+  )
+  check(
+    `tsc: a strict app (lib es2023, no DOM, types node, skipLibCheck) imports ${publicModules.length} public modules`,
+    () => {
+      const tsc = Path.join(app, "node_modules", ".bin", "tsc")
+      // one run: typecheck, emit out/check.js, and list every file the compiler read
+      const listed = run(tsc, ["-p", ".", "--listFiles"], { cwd: app }).stdout.split("\n")
+      const ours = listed.filter((f) => f.includes("/@streamwire/"))
+      const sources = ours.filter((f) => !f.endsWith(".d.ts"))
+      if (sources.length > 0) throw new Error(`the app's compiler reads our sources: ${sources.join(", ")}`)
+      return `${ours.length} of our files, all .d.ts`
+    }
+  )
   check("node out/check.js: the compiled app runs with plain node", () => {
     const out = run(process.execPath, ["out/check.js"], { cwd: app, timeout: 60_000 }).stdout
     const result = JSON.parse(out.trim().split("\n").pop())
@@ -194,7 +230,9 @@ try {
 
   // 4b. @streamwire/server/testing from the tarball, in a vitest run: the EventLog contract suite
   // against the memory log, and serve + connect
-  Fs.writeFileSync(Path.join(app, "installed.test.ts"), `
+  Fs.writeFileSync(
+    Path.join(app, "installed.test.ts"),
+    `
 import { expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import { MemoryEventLog, SseResponse } from "@streamwire/server"
@@ -210,21 +248,27 @@ it.scopedLive("serve and connect", () =>
     yield* Effect.promise(() => client.waitForEnd(30_000))
     expect(client.events()).toEqual([{ _tag: "SseEvent", type: "message", data: "hi", lastEventId: "1" }])
   }))
-`)
-  check("vitest run installed.test.ts: @streamwire/server/testing (EventLog contract, serve, connect) from the tarball", () => {
-    const vitest = Path.join(app, "node_modules", ".bin", "vitest")
-    const out = run(vitest, ["run", "installed.test.ts", "--testTimeout=60000", "--reporter=dot"], {
-      cwd: app,
-      timeout: 300_000,
-      env: { ...process.env, CI: "true", NO_COLOR: "1" }
-    }).stdout
-    const passed = /Tests\s+(\d+) passed/.exec(out)
-    if (passed === null || /failed/.test(out)) throw new Error(out)
-    return `${passed[1]} tests passed`
-  })
+`
+  )
+  check(
+    "vitest run installed.test.ts: @streamwire/server/testing (EventLog contract, serve, connect) from the tarball",
+    () => {
+      const vitest = Path.join(app, "node_modules", ".bin", "vitest")
+      const out = run(vitest, ["run", "installed.test.ts", "--testTimeout=60000", "--reporter=dot"], {
+        cwd: app,
+        timeout: 300_000,
+        env: { ...process.env, CI: "true", NO_COLOR: "1" }
+      }).stdout
+      const passed = /Tests\s+(\d+) passed/.exec(out)
+      if (passed === null || /failed/.test(out)) throw new Error(out)
+      return `${passed[1]} tests passed`
+    }
+  )
 
   // 5. a plain .mjs program: a server route, followed by the client, with node (no tsx)
-  Fs.writeFileSync(Path.join(app, "follow.mjs"), `
+  Fs.writeFileSync(
+    Path.join(app, "follow.mjs"),
+    `
 import { FetchHttpClient, HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { SseClient } from "@streamwire/client"
@@ -258,7 +302,8 @@ Effect.runPromise(program).then(
   (ns) => console.log(\`received \${ns.join(", ")}\`),
   (error) => { console.error(error); process.exitCode = 1 }
 )
-`)
+`
+  )
   check("node follow.mjs: a server route followed by the client, resumed with Last-Event-ID", () => {
     const out = run(process.execPath, ["follow.mjs"], { cwd: app, timeout: 60_000 }).stdout.trim()
     if (out !== "received 1, 2, 3, 4, 5") throw new Error(`unexpected output: ${out}`)
@@ -267,19 +312,26 @@ Effect.runPromise(program).then(
 
   // 6. require(): works where Node loads ES modules synchronously (20.19+), else ERR_REQUIRE_ESM
   check(`require("@streamwire/codec") on node ${process.version}: the module, or a clear ERR_REQUIRE_ESM`, () => {
-    const r = spawnSync(process.execPath, ["-e", `
+    const r = spawnSync(process.execPath, [
+      "-e",
+      `
       try {
         const codec = require("@streamwire/codec")
         console.log(typeof codec.Sse.decode === "function" ? "loaded" : "no Sse.decode")
       } catch (error) {
         console.log(error.code)
-      }`], { cwd: app, encoding: "utf8", timeout: 60_000 })
+      }`
+    ], { cwd: app, encoding: "utf8", timeout: 60_000 })
     const out = r.stdout.trim()
     if (out !== "loaded" && out !== "ERR_REQUIRE_ESM") throw new Error(`unexpected: ${out}\n${r.stderr}`)
     return out === "loaded" ? "loaded (require of an ES module)" : "ERR_REQUIRE_ESM, as the README says"
   })
 } catch (error) {
-  if (!checks.some((c) => !c.ok)) check("pack-check itself", () => { throw error })
+  if (!checks.some((c) => !c.ok)) {
+    check("pack-check itself", () => {
+      throw error
+    })
+  }
 } finally {
   if (keep) console.log(`scratch app kept in ${app}`)
   else Fs.rmSync(scratch, { recursive: true, force: true })
@@ -290,13 +342,20 @@ if (names.length > 0) {
   console.log("\npackage               tarball   unpacked  files")
   for (const name of names) {
     const r = report[name]
-    console.log(`${name.padEnd(20)} ${(r.size / 1024).toFixed(1).padStart(6)} kB ${(r.unpackedSize / 1024).toFixed(1).padStart(7)} kB  ${r.files}`)
+    console.log(
+      `${name.padEnd(20)} ${(r.size / 1024).toFixed(1).padStart(6)} kB ${
+        (r.unpackedSize / 1024).toFixed(1).padStart(7)
+      } kB  ${r.files}`
+    )
   }
 }
 const passed = checks.filter((c) => c.ok).length
 const failed = checks.length - passed
 if (process.env.STREAMWIRE_PACK_CHECK_JSON) {
-  Fs.writeFileSync(process.env.STREAMWIRE_PACK_CHECK_JSON, JSON.stringify({ passed, failed, checks, packages: report }, null, 2))
+  Fs.writeFileSync(
+    process.env.STREAMWIRE_PACK_CHECK_JSON,
+    JSON.stringify({ passed, failed, checks, packages: report }, null, 2)
+  )
 }
 console.log(`pack-check: ${passed} passed, ${failed} failed`)
 process.exit(failed === 0 ? 0 : 1)

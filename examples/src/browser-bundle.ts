@@ -17,7 +17,17 @@ export const bundle = (entry: string): Promise<string> => {
   return new Promise<string>((resolve, reject) => {
     ChildProcess.execFile(
       esbuild,
-      [entry, "--bundle", "--minify", "--format=iife", "--platform=browser", "--target=es2022", "--conditions=@streamwire/source", `--outfile=${out}`, "--log-level=warning"],
+      [
+        entry,
+        "--bundle",
+        "--minify",
+        "--format=iife",
+        "--platform=browser",
+        "--target=es2022",
+        "--conditions=@streamwire/source",
+        `--outfile=${out}`,
+        "--log-level=warning"
+      ],
       { timeout: 120_000 },
       (error, _stdout, stderr) => {
         try {

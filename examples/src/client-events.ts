@@ -25,7 +25,9 @@ const describe = (element: SseClient.Element): string => {
     case "Retrying":
       return `· reconnect #${element.attempt} in ${Duration.toMillis(element.delay)} ms`
     case "Closed":
-      return `· closed (${element.reason._tag})${element.reason._tag === "NoContent" ? "" : `: ${element.reason.message}`}`
+      return `· closed (${element.reason._tag})${
+        element.reason._tag === "NoContent" ? "" : `: ${element.reason.message}`
+      }`
   }
 }
 

@@ -25,7 +25,9 @@ export const program = Effect.gen(function*() {
   const lines: Array<string> = []
   yield* Stream.fromIterable(reads).pipe(
     Sse.decode({ include: ["retry"] }),
-    Stream.map((m) => m._tag === "Retry" ? `retry ${m.millis} ms` : `${m.type} #${m.lastEventId}: ${JSON.stringify(m.data)}`),
+    Stream.map((m) =>
+      m._tag === "Retry" ? `retry ${m.millis} ms` : `${m.type} #${m.lastEventId}: ${JSON.stringify(m.data)}`
+    ),
     Stream.runForEach((line) => Effect.zipRight(Effect.sync(() => lines.push(line)), Console.log(line)))
   )
   const ticks = yield* Stream.fromIterable(reads).pipe(

@@ -26,9 +26,9 @@
  * (https://localhost:8080/), with a self-signed certificate made at start into .certs/ (git-ignored;
  * needs the openssl command). Every stream of a page then shares one connection.
  */
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as HttpServer from "@effect/platform/HttpServer"
 import { RedisEventLog } from "@streamwire/redis"
 import { FileEventLog } from "@streamwire/server"
 import * as Http2Server from "@streamwire/server/Http2Server"
@@ -94,7 +94,9 @@ const Main = App.pipe(
   Layer.provide(https ? Https : NodeHttpServer.layer(createNodeServer, { port })),
   Layer.tap(() =>
     Console.log(
-      `streamwire demo listening on ${https ? "https" : "http"}://localhost:${port}/ (events kept in ${dataDir} unless STREAMWIRE_REDIS_URL is set)`
+      `streamwire demo listening on ${
+        https ? "https" : "http"
+      }://localhost:${port}/ (events kept in ${dataDir} unless STREAMWIRE_REDIS_URL is set)`
     )
   )
 )

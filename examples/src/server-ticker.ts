@@ -11,7 +11,10 @@ import { DateTime, type Duration, Effect, Layer, Schedule } from "effect"
 import { createServer } from "node:http"
 
 const router = HttpRouter.empty.pipe(
-  HttpRouter.get("/events", SseResponse.fromEventLog(EventLog.EventLog, { retry: "2 seconds", heartbeat: "15 seconds" }))
+  HttpRouter.get(
+    "/events",
+    SseResponse.fromEventLog(EventLog.EventLog, { retry: "2 seconds", heartbeat: "15 seconds" })
+  )
 )
 
 // something appends to the log: here, the time, read afresh at every tick

@@ -16,13 +16,16 @@ import * as DemoApp from "../src/demo-app.js"
 import { Server } from "../src/server-ticker.js"
 
 const urlOf = (path: string) =>
-  Effect.map(HttpServer.HttpServer, ({ address }) =>
-    `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}${path}`)
+  Effect.map(
+    HttpServer.HttpServer,
+    ({ address }) => `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}${path}`
+  )
 
-const Demo = Layer.scopedDiscard(Effect.flatMap(DemoApp.make({ tickEvery: "20 millis" }), HttpServer.serveEffect())).pipe(
-  Layer.provide(MemoryEventLog.layer({ maxEvents: 500 })),
-  Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
-)
+const Demo = Layer.scopedDiscard(Effect.flatMap(DemoApp.make({ tickEvery: "20 millis" }), HttpServer.serveEffect()))
+  .pipe(
+    Layer.provide(MemoryEventLog.layer({ maxEvents: 500 })),
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
+  )
 
 const read = (path: string) => Fs.readFileSync(new URL(path, import.meta.url), "utf8")
 
@@ -68,11 +71,16 @@ describe("README examples", () => {
       expect(ticks.map((e) => e.type)).toEqual(["tick", "tick", "tick"])
       for (const e of ticks) expect(Number.isNaN(Date.parse(e.data))).toBe(false)
       expect(new Set(ticks.map((e) => e.data)).size).toBe(3)
-    }).pipe(Effect.provide(Server(0, "30 millis")), Effect.provide(FetchHttpClient.layer), Effect.timeout("30 seconds")))
+    }).pipe(
+      Effect.provide(Server(0, "30 millis")),
+      Effect.provide(FetchHttpClient.layer),
+      Effect.timeout("30 seconds")
+    ))
 
   it("each README shows its example file", () => {
     expect(missingFrom("../src/quickstart.ts", block("../../README.md", "SseClient.schema"))).toEqual([])
-    expect(missingFrom("../src/client-quickstart.ts", block("../../packages/client/README.md", "SseClient.schemas"))).toEqual([])
+    expect(missingFrom("../src/client-quickstart.ts", block("../../packages/client/README.md", "SseClient.schemas")))
+      .toEqual([])
     expect(missingFrom("../src/server-ticker.ts", block("../../packages/server/README.md", "Ticker"))).toEqual([])
   })
 })

@@ -8,7 +8,9 @@ export default defineProject({
     // without Chromium or openssl (see vitest.shared.ts) the files that need them are left out
     exclude: [
       ...configDefaults.exclude,
-      ...(isMissing("chromium") ? ["test/browser.test.ts", "test/shared-tabs.test.ts", "test/http2-browser.test.ts"] : []),
+      ...(isMissing("chromium")
+        ? ["test/browser.test.ts", "test/shared-tabs.test.ts", "test/http2-browser.test.ts"]
+        : []),
       ...(isMissing("openssl") ? ["test/http2.test.ts", "test/http2-browser.test.ts"] : [])
     ],
     testTimeout: 90_000,

@@ -86,8 +86,7 @@ export type NdjsonClientError =
 export const values = (
   request: RequestInput,
   options?: Options
-): Stream.Stream<unknown, NdjsonClientError, HttpClient.HttpClient> =>
-  internal.stream(request, Schema.Unknown, options)
+): Stream.Stream<unknown, NdjsonClientError, HttpClient.HttpClient> => internal.stream(request, Schema.Unknown, options)
 
 /**
  * The body's values, each decoded with a Schema. A line that is not JSON or fails the Schema

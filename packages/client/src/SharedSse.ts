@@ -43,7 +43,11 @@ import type * as SseClient from "./SseClient.js"
  * @category platform
  */
 export interface Locks {
-  request(name: string, options: { readonly signal: AbortSignal }, callback: (lock: unknown) => Promise<void>): Promise<unknown>
+  request(
+    name: string,
+    options: { readonly signal: AbortSignal },
+    callback: (lock: unknown) => Promise<void>
+  ): Promise<unknown>
 }
 
 /**

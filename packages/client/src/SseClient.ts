@@ -89,7 +89,6 @@ export interface Options<R = never> {
   readonly maxEventSize?: number | undefined
 }
 
-
 /**
  * A request is about to be sent. `attempt` is 0 for the first connection and after a healthy one,
  * else the number of the consecutive reconnect.

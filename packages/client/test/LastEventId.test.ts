@@ -3,8 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Reconnect, SseClient } from "@streamwire/client"
 import { Sse } from "@streamwire/codec"
 import { SseResponse } from "@streamwire/server"
-import { Chunk, Effect, FastCheck as fc, Option, Stream } from "effect"
 import { serve } from "@streamwire/server/testing"
+import { Chunk, Effect, FastCheck as fc, Option, Stream } from "effect"
 import { clients } from "./utils.js"
 
 /**
@@ -45,12 +45,13 @@ describe.each(clients)("Last-Event-ID round trip with %s", (_, layer) => {
       const random = fc.sample(specId, { numRuns: 40, seed: 42 })
       for (const id of [...tricky, ...random]) {
         const request = HttpClientRequest.get(url).pipe(HttpClientRequest.setUrlParam("emit", id))
-        const events = yield* SseClient.events(request, { retry: "1 millis", reconnect: Reconnect.reconnectionTime }).pipe(
-          Stream.take(2),
-          Stream.runCollect,
-          Effect.map(Chunk.toArray),
-          Effect.timeout("5 seconds")
-        )
+        const events = yield* SseClient.events(request, { retry: "1 millis", reconnect: Reconnect.reconnectionTime })
+          .pipe(
+            Stream.take(2),
+            Stream.runCollect,
+            Effect.map(Chunk.toArray),
+            Effect.timeout("5 seconds")
+          )
         expect(events.map((e) => e.data), JSON.stringify(id)).toEqual(["first", id])
       }
     }).pipe(Effect.scoped, Effect.provide(layer)), 60_000)

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ClientError, Reconnect } from "@streamwire/client"
-import { Duration, Effect, FastCheck as fc, Option, Random, Schedule, ScheduleDecision, ScheduleIntervals as Intervals } from "effect"
+import {
+  Duration,
+  Effect,
+  FastCheck as fc,
+  Option,
+  Random,
+  Schedule,
+  ScheduleDecision,
+  ScheduleIntervals as Intervals
+} from "effect"
 
 const cause = new ClientError.StreamEnded({ method: "GET", url: "http://127.0.0.1/events" })
 
@@ -61,7 +70,12 @@ describe("Reconnect", () => {
         30000,
         30000
       ])
-      expect(yield* delays(Reconnect.backoff({ jitter: false, factor: 3, cap: "1 second" }), attempts(4, { reconnectionTime: 100 })))
+      expect(
+        yield* delays(
+          Reconnect.backoff({ jitter: false, factor: 3, cap: "1 second" }),
+          attempts(4, { reconnectionTime: 100 })
+        )
+      )
         .toEqual([100, 300, 900, 1000])
     }))
 
@@ -69,7 +83,9 @@ describe("Reconnect", () => {
     Effect.gen(function*() {
       expect(yield* delays(Reconnect.backoff({ jitter: false, cap: "1 second" }), attempts(2, { serverRetry: 5000 })))
         .toEqual([5000, 5000])
-      expect(yield* delays(Reconnect.backoff({ jitter: false, maxAttempts: 3 }), attempts(10, { reconnectionTime: 10 })))
+      expect(
+        yield* delays(Reconnect.backoff({ jitter: false, maxAttempts: 3 }), attempts(10, { reconnectionTime: 10 }))
+      )
         .toEqual([10, 20, 40])
     }))
 

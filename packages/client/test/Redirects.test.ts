@@ -105,13 +105,15 @@ describe.each(clients)("redirects with %s", (_, layer) => {
       expect(other.requests).toHaveLength(0)
     }))
 
-  for (const [status, method, body] of [
-    [301, "GET", ""],
-    [302, "GET", ""],
-    [303, "GET", ""],
-    [307, "POST", "{\"prompt\":\"hi\"}"],
-    [308, "POST", "{\"prompt\":\"hi\"}"]
-  ] as const) {
+  for (
+    const [status, method, body] of [
+      [301, "GET", ""],
+      [302, "GET", ""],
+      [303, "GET", ""],
+      [307, "POST", "{\"prompt\":\"hi\"}"],
+      [308, "POST", "{\"prompt\":\"hi\"}"]
+    ] as const
+  ) {
     test(`a POST redirected with ${status} arrives as ${method}${body === "" ? " without body" : " with its body"}`, () =>
       Effect.gen(function*() {
         const other = yield* target()

@@ -216,9 +216,12 @@ describe("SharedSse: tabs sharing one connection (fake locks and channels, real 
       const bus = new Bus()
       const tabs: Array<Tab> = []
       for (const name of ["a", "b", "c"]) tabs.push(yield* openTab(bus, name, server.url))
-      yield* waitUntil("one leader, two followers who know it", () =>
-        tabs.filter((t) => roles(t).at(-1) === "leader").length === 1 &&
-        tabs.every((t) => t.elements.some((e) => e._tag === "Role" && e.leader !== undefined)))
+      yield* waitUntil(
+        "one leader, two followers who know it",
+        () =>
+          tabs.filter((t) => roles(t).at(-1) === "leader").length === 1 &&
+          tabs.every((t) => t.elements.some((e) => e._tag === "Role" && e.leader !== undefined))
+      )
       yield* Deferred.succeed(server.go, undefined)
       yield* waitUntil("every tab has 60 events", () => tabs.every((t) => ids(t).length >= 60))
       yield* Effect.sleep("50 millis")
@@ -289,29 +292,29 @@ describe("SharedSse: tabs sharing one connection (fake locks and channels, real 
     }))
 
   for (const [leave, back, target] of [["freeze", "resume", "document"], ["pagehide", "pageshow", "window"]] as const) {
-  test(`${leave} (${target}): the leader hands over at once, and queues again at ${back} (as a follower)`, () =>
-    Effect.gen(function*() {
-      const server = yield* numberedServer(80)
-      const bus = new Bus()
-      const a = yield* openTab(bus, "a", server.url)
-      yield* waitUntil("a leads", () => roles(a).at(-1) === "leader")
-      const b = yield* openTab(bus, "b", server.url)
-      yield* Effect.sleep("50 millis")
-      yield* Deferred.succeed(server.go, undefined)
-      yield* waitUntil("20 events", () => ids(b).length >= 20)
-      a.platform[target].dispatchEvent(new Event(leave))
-      yield* waitUntil("b leads", () => roles(b).at(-1) === "leader")
-      expect(roles(a).at(-1)).toBe("follower")
-      a.platform[target].dispatchEvent(new Event(back))
-      yield* waitUntil("all events in b and a", () => ids(b).length >= 80 && ids(a).length >= 80)
-      yield* Effect.sleep("50 millis")
-      expect(ids(a)).toEqual(range(1, 80))
-      expect(ids(b)).toEqual(range(1, 80))
-      expect(server.connections.length).toBe(2)
-      expect(server.open).toBe(1)
-      expect(bus.holder("test:" + server.url + "/")).toBe("b")
-      expect(bus.lock("test:" + server.url + "/").queue.map((e) => e.tab.name)).toEqual(["a"])
-    }))
+    test(`${leave} (${target}): the leader hands over at once, and queues again at ${back} (as a follower)`, () =>
+      Effect.gen(function*() {
+        const server = yield* numberedServer(80)
+        const bus = new Bus()
+        const a = yield* openTab(bus, "a", server.url)
+        yield* waitUntil("a leads", () => roles(a).at(-1) === "leader")
+        const b = yield* openTab(bus, "b", server.url)
+        yield* Effect.sleep("50 millis")
+        yield* Deferred.succeed(server.go, undefined)
+        yield* waitUntil("20 events", () => ids(b).length >= 20)
+        a.platform[target].dispatchEvent(new Event(leave))
+        yield* waitUntil("b leads", () => roles(b).at(-1) === "leader")
+        expect(roles(a).at(-1)).toBe("follower")
+        a.platform[target].dispatchEvent(new Event(back))
+        yield* waitUntil("all events in b and a", () => ids(b).length >= 80 && ids(a).length >= 80)
+        yield* Effect.sleep("50 millis")
+        expect(ids(a)).toEqual(range(1, 80))
+        expect(ids(b)).toEqual(range(1, 80))
+        expect(server.connections.length).toBe(2)
+        expect(server.open).toBe(1)
+        expect(bus.holder("test:" + server.url + "/")).toBe("b")
+        expect(bus.lock("test:" + server.url + "/").queue.map((e) => e.tab.name)).toEqual(["a"])
+      }))
   }
 
   test("the leader's stream fails for good: it fails with the client's error, the followers with LeaderFailed", () =>

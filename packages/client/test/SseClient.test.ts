@@ -8,8 +8,7 @@ import { clients, dropAfter, nodeServer, numbered, platformServer, sseHead } fro
 const collect = <A, E, R>(stream: Stream.Stream<A, E, R>) =>
   stream.pipe(Stream.runCollect, Effect.map(Chunk.toArray), Effect.timeout("8 seconds"))
 
-const data = (elements: ReadonlyArray<SseClient.Element>) =>
-  elements.filter(SseClient.isEvent).map((e) => e.data)
+const data = (elements: ReadonlyArray<SseClient.Element>) => elements.filter(SseClient.isEvent).map((e) => e.data)
 
 const tags = (elements: ReadonlyArray<SseClient.Element>) => elements.map((e) => e._tag)
 
@@ -178,7 +177,9 @@ describe.each(clients)("SseClient with %s", (_, layer) => {
         res.end("data: answered\n\n")
       })
       const out = yield* collect(
-        SseClient.connect(server.url, { ...fast, connectTimeout: "200 millis" }).pipe(Stream.takeUntil(SseClient.isEvent))
+        SseClient.connect(server.url, { ...fast, connectTimeout: "200 millis" }).pipe(
+          Stream.takeUntil(SseClient.isEvent)
+        )
       )
       expect(data(out)).toEqual(["answered"])
       const reasons = out.filter((e): e is SseClient.Closed => e._tag === "Closed").map((c) => c.reason._tag)

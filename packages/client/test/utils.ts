@@ -100,10 +100,12 @@ export const nodeServer = (handler: Handler): Effect.Effect<TestServer, never, S
 export const platformServer = (
   events: (lastEventId: string) => Stream.Stream<Sse.SseMessage>
 ): Effect.Effect<string, never, Scope.Scope> =>
-  serve(Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
-    HttpServerResponse.stream(events(request.headers["last-event-id"] ?? "").pipe(Sse.encode), {
-      contentType: Sse.contentType
-    })))
+  serve(
+    Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+      HttpServerResponse.stream(events(request.headers["last-event-id"] ?? "").pipe(Sse.encode), {
+        contentType: Sse.contentType
+      }))
+  )
 
 /** SSE text of events with ids `from..to` (inclusive), data `event <id>`. */
 export const numbered = (from: number, to: number) => {

@@ -3,9 +3,9 @@
  *
  * @since 0.1.0
  */
+import { dual } from "effect/Function"
 import type * as Stream from "effect/Stream"
 import type { LineTooLong } from "./CodecError.js"
-import { dual } from "effect/Function"
 import * as internal from "./internal/lines.js"
 import { isStreamArg, transduce } from "./internal/transduce.js"
 
@@ -59,5 +59,7 @@ export const split: <const A extends Stream.Stream<string, any, any> | SplitOpti
   : <E, R>(self: Stream.Stream<string, E, R>) => Stream.Stream<string, E | LineTooLong, R> = dual(
     isStreamArg,
     (self: Stream.Stream<string, unknown, unknown>, options?: SplitOptions) =>
-      transduce(() => internal.splitter(options?.maxLineLength ?? defaultMaxLineLength, options?.trailing !== "drop"))(self)
+      transduce(() => internal.splitter(options?.maxLineLength ?? defaultMaxLineLength, options?.trailing !== "drop"))(
+        self
+      )
   )

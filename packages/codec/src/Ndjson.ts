@@ -201,8 +201,7 @@ export const render = <A, E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<str
   transduce(() => new internal.Renderer<A>(undefined))(self)
 
 const encoder = new TextEncoder()
-const toBytes = <E, R>(self: Stream.Stream<string, E, R>) =>
-  Stream.mapChunks(self, Chunk.map((s) => encoder.encode(s)))
+const toBytes = <E, R>(self: Stream.Stream<string, E, R>) => Stream.mapChunks(self, Chunk.map((s) => encoder.encode(s)))
 
 /**
  * Values → NDJSON bytes.
@@ -244,5 +243,8 @@ export const encodeSchema: {
     self: Stream.Stream<A, E, R>,
     schema: Schema.Schema<A, I, never>
   ): Stream.Stream<Uint8Array, E | UnencodableValue, R>
-} = dual(2, <E, R, A, I>(self: Stream.Stream<A, E, R>, schema: Schema.Schema<A, I, never>) =>
-  toBytes(transduce(() => new internal.Renderer<A>(Schema.encodeEither(schema)))(self)))
+} = dual(
+  2,
+  <E, R, A, I>(self: Stream.Stream<A, E, R>, schema: Schema.Schema<A, I, never>) =>
+    toBytes(transduce(() => new internal.Renderer<A>(Schema.encodeEither(schema)))(self))
+)

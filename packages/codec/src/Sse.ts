@@ -290,7 +290,8 @@ export interface ParseOptions<I extends Include = never> {
  * @since 0.1.0
  * @category decoding
  */
-export type IncludeOf<O> = O extends { readonly include?: ReadonlyArray<infer I> | undefined } ? I extends Include ? I : never
+export type IncludeOf<O> = O extends { readonly include?: ReadonlyArray<infer I> | undefined } ?
+  I extends Include ? I : never
   : never
 
 /**
@@ -332,11 +333,13 @@ export const parse: <
   selfOrOptions?: A,
   options?: ParseOptions<I>
 ) => [A] extends [Stream.Stream<string, infer E, infer R>] ? Stream.Stream<SseEvent | Included<I>, E | EventTooLarge, R>
-  : <E, R>(self: Stream.Stream<string, E, R>) => Stream.Stream<SseEvent | Included<IncludeOf<A>>, E | EventTooLarge, R> = dual(
-  isStreamArg,
-  (self: Stream.Stream<string, unknown, unknown>, options?: ParseOptions<Include>) =>
-    transduce(() => new internal.LineParser(internal.config(options)))(self)
-)
+  : <E, R>(
+    self: Stream.Stream<string, E, R>
+  ) => Stream.Stream<SseEvent | Included<IncludeOf<A>>, E | EventTooLarge, R> = dual(
+    isStreamArg,
+    (self: Stream.Stream<string, unknown, unknown>, options?: ParseOptions<Include>) =>
+      transduce(() => new internal.LineParser(internal.config(options)))(self)
+  )
 
 /**
  * Text → events, for text that is already decoded (a fetch text stream, `Utf8.decode`). The text is
@@ -364,11 +367,12 @@ export const decodeText: <
   selfOrOptions?: A,
   options?: ParseOptions<I>
 ) => [A] extends [Stream.Stream<string, infer E, infer R>] ? Stream.Stream<SseEvent | Included<I>, E | DecodeError, R>
-  : <E, R>(self: Stream.Stream<string, E, R>) => Stream.Stream<SseEvent | Included<IncludeOf<A>>, E | DecodeError, R> = dual(
-  isStreamArg,
-  (self: Stream.Stream<string, unknown, unknown>, options?: ParseOptions<Include>) =>
-    transduce(() => new internal.TextDecoderMachine(internal.config(options)))(self)
-)
+  : <E, R>(self: Stream.Stream<string, E, R>) => Stream.Stream<SseEvent | Included<IncludeOf<A>>, E | DecodeError, R> =
+    dual(
+      isStreamArg,
+      (self: Stream.Stream<string, unknown, unknown>, options?: ParseOptions<Include>) =>
+        transduce(() => new internal.TextDecoderMachine(internal.config(options)))(self)
+    )
 
 /**
  * Bytes → events in one pass over each read: UTF-8 (one BOM stripped, invalid bytes as U+FFFD),
@@ -401,12 +405,15 @@ export const decode: <
 >(
   selfOrOptions?: A,
   options?: ParseOptions<I>
-) => [A] extends [Stream.Stream<Uint8Array, infer E, infer R>] ? Stream.Stream<SseEvent | Included<I>, E | DecodeError, R>
-  : <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<SseEvent | Included<IncludeOf<A>>, E | DecodeError, R> = dual(
-  isStreamArg,
-  (self: Stream.Stream<Uint8Array, unknown, unknown>, options?: ParseOptions<Include>) =>
-    transduce(() => new internal.ByteDecoderMachine(internal.config(options)))(self)
-)
+) => [A] extends [Stream.Stream<Uint8Array, infer E, infer R>] ?
+  Stream.Stream<SseEvent | Included<I>, E | DecodeError, R>
+  : <E, R>(
+    self: Stream.Stream<Uint8Array, E, R>
+  ) => Stream.Stream<SseEvent | Included<IncludeOf<A>>, E | DecodeError, R> = dual(
+    isStreamArg,
+    (self: Stream.Stream<Uint8Array, unknown, unknown>, options?: ParseOptions<Include>) =>
+      transduce(() => new internal.ByteDecoderMachine(internal.config(options)))(self)
+  )
 
 // ---------------------------------------------------------------------------------------------
 // encoding

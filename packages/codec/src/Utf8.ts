@@ -60,9 +60,13 @@ export const decode: <
   options?: O
 ) => [A] extends [Stream.Stream<Uint8Array, infer E, infer R>]
   ? Stream.Stream<string, [O] extends [undefined] ? E : E | MalformedUtf8, R>
-  : <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<string, [A] extends [undefined] ? E : E | MalformedUtf8, R> =
-    dual(isStreamArg, (self: Stream.Stream<Uint8Array, unknown, unknown>, options?: DecodeOptions) =>
-      transduce(() => internal.decoder(options ?? {}))(self))
+  : <E, R>(
+    self: Stream.Stream<Uint8Array, E, R>
+  ) => Stream.Stream<string, [A] extends [undefined] ? E : E | MalformedUtf8, R> = dual(
+    isStreamArg,
+    (self: Stream.Stream<Uint8Array, unknown, unknown>, options?: DecodeOptions) =>
+      transduce(() => internal.decoder(options ?? {}))(self)
+  )
 
 const encoder = new TextEncoder()
 

@@ -332,7 +332,9 @@ export const sseStream = (options?: SseStreamOptions): fc.Arbitrary<Uint8Array> 
   const unterminated = options?.unterminated ?? true
   return fc
     .record({
-      bom: bom ? fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 }) : fc.constant(false),
+      bom: bom
+        ? fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 })
+        : fc.constant(false),
       lines: fc.array(fc.tuple(sseLine(invalid), lineEnding), { maxLength: options?.maxLines ?? 30 }),
       cutLast: unterminated ? fc.boolean() : fc.constant(false)
     })
@@ -449,9 +451,9 @@ export interface NdjsonStreamOptions {
 }
 
 const badLine: fc.Arbitrary<ReadonlyArray<Piece>> = fc.oneof(
-  fc.constantFrom(["{"], ["1 2"], ['{"a":1}x'], ["[1,]"], ["nul"], ["'x'"], ["\u00a0"], ["{} {}"]),
+  fc.constantFrom(["{"], ["1 2"], ["{\"a\":1}x"], ["[1,]"], ["nul"], ["'x'"], ["\u00a0"], ["{} {}"]),
   lineText({ maxLength: 10 }).map((s) => ["{" + s]),
-  invalidBytes.map((b) => ['"', b, '"'])
+  invalidBytes.map((b) => ["\"", b, "\""])
 )
 
 /**

@@ -61,7 +61,7 @@ describe("one call shape for every transformer with options", () => {
       expect(yield* run(Stream.make("a\nb").pipe(Lines.split({ trailing: "drop" })))).toEqual(["a"])
       expect(yield* run(Lines.split(Stream.make("a\nb"), { trailing: "drop" }))).toEqual(["a"])
 
-      const nd = '{"a":1}\nnope\n[2]\n'
+      const nd = "{\"a\":1}\nnope\n[2]\n"
       const skip = { onBadLine: "skip" } as const
       expect(yield* run(Stream.make(nd).pipe(Lines.split, Ndjson.parse(skip)))).toEqual([{ a: 1 }, [2]])
       expect(yield* run(Ndjson.parse(Stream.make("[1]"), skip))).toEqual([[1]])

@@ -21,21 +21,27 @@ describe("Sse.event", () => {
   it("builds an event; type defaults to \"message\", id to \"\"", () => {
     expect(Sse.event({ data: "x" })).toEqual(Either.right(ev("x")))
     expect(Sse.event({ data: "x", type: "", id: "" })).toEqual(Either.right(ev("x")))
-    expect(Sse.event({ data: "a\r\nb", type: "t: y", id: " 1 \u0001" })).toEqual(Either.right(ev("a\r\nb", "t: y", " 1 \u0001")))
+    expect(Sse.event({ data: "a\r\nb", type: "t: y", id: " 1 \u0001" })).toEqual(
+      Either.right(ev("a\r\nb", "t: y", " 1 \u0001"))
+    )
   })
 
   it("rejects a type with CR or LF: InvalidField", () => {
     for (const type of ["a\nb", "a\rb", "\r\n", "x\n"]) {
       const r = Sse.event({ data: "x", type })
       expect(Either.isLeft(r)).toBe(true)
-      expect(Either.flip(r)).toEqual(Either.right(expect.objectContaining({ _tag: "InvalidField", field: "event", value: type })))
+      expect(Either.flip(r)).toEqual(
+        Either.right(expect.objectContaining({ _tag: "InvalidField", field: "event", value: type }))
+      )
     }
   })
 
   it("rejects an id with CR, LF or NUL: InvalidField", () => {
     for (const id of ["1\n", "1\r", "\r\n", "a\u0000b"]) {
       const r = Sse.event({ data: "x", id })
-      expect(Either.flip(r)).toEqual(Either.right(expect.objectContaining({ _tag: "InvalidField", field: "id", value: id })))
+      expect(Either.flip(r)).toEqual(
+        Either.right(expect.objectContaining({ _tag: "InvalidField", field: "id", value: id }))
+      )
     }
     expect(() => Sse.unsafeEvent({ data: "x", id: "1\nevent: evil" })).toThrow(/id/)
   })
@@ -120,7 +126,7 @@ describe("Sse.render", () => {
       const messages = [Sse.comment("hi"), ev("é😀", "t", "1"), Sse.retry(5)]
       const { out } = yield* collect(Stream.fromIterable(messages).pipe(Sse.encode))
       const bytes = new Uint8Array(out.flatMap((b) => Array.from(b)))
-      expect(new TextDecoder().decode(bytes)).toBe((yield* text(...messages)))
+      expect(new TextDecoder().decode(bytes)).toBe(yield* text(...messages))
     }))
 })
 
@@ -128,9 +134,9 @@ describe("Ndjson.encode", () => {
   it.effect("writes JSON.stringify(value) + LF for each value", () =>
     Effect.gen(function*() {
       const { out } = yield* collect(Stream.make({ a: 1 }, [2], "x\ny", null, 1.5).pipe(Ndjson.render))
-      expect(out.join("")).toBe('{"a":1}\n[2]\n"x\\ny"\nnull\n1.5\n')
+      expect(out.join("")).toBe("{\"a\":1}\n[2]\n\"x\\ny\"\nnull\n1.5\n")
       const bytes = yield* collect(Stream.make({ é: "😀" }).pipe(Ndjson.encode))
-      expect(new TextDecoder().decode(bytes.out[0])).toBe('{"é":"😀"}\n')
+      expect(new TextDecoder().decode(bytes.out[0])).toBe("{\"é\":\"😀\"}\n")
     }))
 
   it.effect("encodeSchema encodes each value with the Schema first", () =>
@@ -138,7 +144,7 @@ describe("Ndjson.encode", () => {
       const Row = Schema.Struct({ at: Schema.Date, n: Schema.NumberFromString })
       const { error, out } = yield* collect(Stream.make({ at: new Date(0), n: 5 }).pipe(Ndjson.encodeSchema(Row)))
       expect(error).toBeUndefined()
-      expect(new TextDecoder().decode(out[0])).toBe('{"at":"1970-01-01T00:00:00.000Z","n":"5"}\n')
+      expect(new TextDecoder().decode(out[0])).toBe("{\"at\":\"1970-01-01T00:00:00.000Z\",\"n\":\"5\"}\n")
     }))
 
   it.effect("a value with no JSON text fails with UnencodableValue and its index, after the values before it", () =>
@@ -161,7 +167,7 @@ describe("Ndjson.encode", () => {
     Effect.gen(function*() {
       const Positive = Schema.Struct({ n: Schema.Positive })
       const { error, out } = yield* collect(Stream.make({ n: 1 }, { n: -1 }).pipe(Ndjson.encodeSchema(Positive)))
-      expect(new TextDecoder().decode(out[0])).toBe('{"n":1}\n')
+      expect(new TextDecoder().decode(out[0])).toBe("{\"n\":1}\n")
       expect(error).toMatchObject({ _tag: "UnencodableValue", index: 1 })
     }))
 })

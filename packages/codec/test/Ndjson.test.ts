@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Lines, Ndjson, Utf8 } from "@streamwire/codec"
 import * as Testing from "@streamwire/codec/testing"
 import { Effect, FastCheck as fc, Logger, Schema, Stream } from "effect"
-import { toBytes, type Piece } from "./sseHelpers.js"
+import { type Piece, toBytes } from "./sseHelpers.js"
 import { collect, enc, reads } from "./utils.js"
 
 /** Decodes with `Ndjson.decode`, and checks `decodeText` and `Lines.split() + parse` agree on the values. */
@@ -41,7 +41,14 @@ const skipping = (pieces: ReadonlyArray<Piece>) =>
 describe("Ndjson decoding", () => {
   it.effect("one JSON text per line", () =>
     Effect.gen(function*() {
-      expect(yield* values(['{"a":1}\n[2,3]\n"x"\n4\ntrue\nnull\n'])).toEqual([{ a: 1 }, [2, 3], "x", 4, true, null])
+      expect(yield* values(["{\"a\":1}\n[2,3]\n\"x\"\n4\ntrue\nnull\n"])).toEqual([
+        { a: 1 },
+        [2, 3],
+        "x",
+        4,
+        true,
+        null
+      ])
     }))
 
   it.effect("a leading BOM is stripped, once, even split across chunks", () =>
@@ -83,9 +90,9 @@ describe("Ndjson decoding", () => {
 
   it.effect("trailing garbage is an InvalidLine with line number, offset and excerpt", () =>
     Effect.gen(function*() {
-      const { error, out } = yield* ndjson(['{"a":1}\n{"a":2}x\n'])
+      const { error, out } = yield* ndjson(["{\"a\":1}\n{\"a\":2}x\n"])
       expect(out).toEqual([{ a: 1 }])
-      expect(error).toMatchObject({ _tag: "InvalidLine", reason: "json", line: 2, offset: 8, excerpt: '{"a":2}x' })
+      expect(error).toMatchObject({ _tag: "InvalidLine", reason: "json", line: 2, offset: 8, excerpt: "{\"a\":2}x" })
       expect((error as Ndjson.InvalidLine).cause).toBeInstanceOf(SyntaxError)
       expect((error as Ndjson.InvalidLine).message).toContain("line 2")
     }))
@@ -113,7 +120,7 @@ describe("Ndjson decoding", () => {
 
   it.effect("invalid UTF-8 becomes U+FFFD", () =>
     Effect.gen(function*() {
-      expect(yield* values(['"a', [0xff], 'b"\n"', [0xe2, 0x82], '"'])).toEqual(["a\uFFFDb", "\uFFFD"])
+      expect(yield* values(["\"a", [0xff], "b\"\n\"", [0xe2, 0x82], "\""])).toEqual(["a\uFFFDb", "\uFFFD"])
     }))
 
   it.effect("skip policy: each bad line is reported with number, excerpt and cause, and decoding goes on", () =>
@@ -144,14 +151,17 @@ describe("Ndjson decoding", () => {
   it.effect("Schema failures are InvalidLine with reason \"schema\"; skip policy goes on", () =>
     Effect.gen(function*() {
       const Row = Schema.Struct({ id: Schema.Number, at: Schema.Date })
-      const text = '{"id":1,"at":"2020-01-01T00:00:00.000Z"}\n{"id":"x","at":"2020-01-01"}\n{"id":3,"at":"2021-01-01T00:00:00.000Z"}\n'
+      const text =
+        "{\"id\":1,\"at\":\"2020-01-01T00:00:00.000Z\"}\n{\"id\":\"x\",\"at\":\"2020-01-01\"}\n{\"id\":3,\"at\":\"2021-01-01T00:00:00.000Z\"}\n"
       const failing = yield* collect(reads([enc.encode(text)]).pipe(Ndjson.decodeSchema(Row)))
       expect(failing.out).toEqual([{ id: 1, at: new Date("2020-01-01T00:00:00.000Z") }])
       expect(failing.error).toMatchObject({ _tag: "InvalidLine", reason: "schema", line: 2 })
       expect(String((failing.error as Ndjson.InvalidLine).cause)).toContain("Expected number")
       const bad: Array<Ndjson.InvalidLine> = []
       const skipped = yield* collect(
-        reads([enc.encode(text)]).pipe(Ndjson.decodeSchema(Row, { onBadLine: (e) => Effect.sync(() => void bad.push(e)) }))
+        reads([enc.encode(text)]).pipe(
+          Ndjson.decodeSchema(Row, { onBadLine: (e) => Effect.sync(() => void bad.push(e)) })
+        )
       )
       expect(skipped.out.map((r) => r.id)).toEqual([1, 3])
       expect(bad.map((e) => [e.line, e.reason])).toEqual([[2, "schema"]])
@@ -235,7 +245,12 @@ describe("Ndjson properties", () => {
     ],
     ([rows, at]) =>
       Effect.gen(function*() {
-        const Row = Schema.Struct({ id: Schema.Int, name: Schema.String, at: Schema.Date, tags: Schema.Array(Schema.String) })
+        const Row = Schema.Struct({
+          id: Schema.Int,
+          name: Schema.String,
+          at: Schema.Date,
+          tags: Schema.Array(Schema.String)
+        })
         const encoded = yield* collect(Stream.fromIterable(rows).pipe(Ndjson.encodeSchema(Row)))
         expect(encoded.error).toBeUndefined()
         const bytes = new Uint8Array(encoded.out.flatMap((b) => Array.from(b)))

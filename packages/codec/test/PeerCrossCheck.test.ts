@@ -22,8 +22,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import * as Testing from "@streamwire/codec/testing"
-import { createParser } from "eventsource-parser"
 import { Effect } from "effect"
+import { createParser } from "eventsource-parser"
 import { referenceParse } from "./reference.js"
 import { collect, enc } from "./utils.js"
 
@@ -52,10 +52,13 @@ const peer = (chunks: ReadonlyArray<Uint8Array>): Array<Message> => {
 }
 
 const ours = (chunks: ReadonlyArray<Uint8Array>) =>
-  Effect.map(collect(Testing.toStream(chunks).pipe(Sse.decode({ include: ["retry", "comment"] }))), ({ error, out }) => {
-    expect(error).toBeUndefined()
-    return out
-  })
+  Effect.map(
+    collect(Testing.toStream(chunks).pipe(Sse.decode({ include: ["retry", "comment"] }))),
+    ({ error, out }) => {
+      expect(error).toBeUndefined()
+      return out
+    }
+  )
 
 /** Deviation 1: an id changed by a dispatch that produced no event. */
 const idSetWithoutEvent = (bytes: Uint8Array) =>
@@ -83,7 +86,10 @@ describe("cross-check with eventsource-parser", () => {
 
   it.effect("agrees on a hand-written stream with every field kind", () =>
     Effect.gen(function*() {
-      const chunks = ["\uFEFFretry: 100\n: hi\nevent: a\ndata: 1\nid: x\n\ndata:2\r\ndata:  3\r\n\r", "\nevent\ndata\n\n"].map(
+      const chunks = [
+        "\uFEFFretry: 100\n: hi\nevent: a\ndata: 1\nid: x\n\ndata:2\r\ndata:  3\r\n\r",
+        "\nevent\ndata\n\n"
+      ].map(
         (s) => enc.encode(s)
       )
       const out = yield* ours(chunks)

@@ -46,7 +46,14 @@ describe("Sse round trip", () => {
 
   it.effect.prop(
     "events built with Sse.event from arbitrary type, id and data round-trip, or are refused at construction",
-    [fc.array(fc.record({ data: Testing.eventData, type: fc.string({ unit: Testing.char({ lineBreaks: true }), maxLength: 6 }), id: fc.string({ unit: Testing.char({ lineBreaks: true }), maxLength: 6 }) }), { maxLength: 10 })],
+    [fc.array(
+      fc.record({
+        data: Testing.eventData,
+        type: fc.string({ unit: Testing.char({ lineBreaks: true }), maxLength: 6 }),
+        id: fc.string({ unit: Testing.char({ lineBreaks: true }), maxLength: 6 })
+      }),
+      { maxLength: 10 }
+    )],
     ([inputs]) =>
       Effect.gen(function*() {
         const built = inputs.map(Sse.event)

@@ -299,7 +299,9 @@ describe("Sse decoding: §5 limits", () => {
   it.effect("an endless line fails with LineTooLong after reading a bounded amount", () =>
     Effect.gen(function*() {
       let reads = 0
-      const endless = Stream.repeatValue(enc.encode("x".repeat(1024))).pipe(Stream.tap(() => Effect.sync(() => reads++)))
+      const endless = Stream.repeatValue(enc.encode("x".repeat(1024))).pipe(
+        Stream.tap(() => Effect.sync(() => reads++))
+      )
       const { error } = yield* collect(endless.pipe(Sse.decode({ maxLineLength: 64 * 1024 })))
       expect(error).toMatchObject({ _tag: "LineTooLong", limit: 64 * 1024, line: 1, offset: 0 })
       // the stream stops as soon as the limit is crossed: nothing past it is buffered
@@ -346,15 +348,21 @@ describe("Sse typed payloads", () => {
 
   it.effect("decodeSchemas gives a union by type; unknown types are ignored or fail", () =>
     Effect.gen(function*() {
-      const text = "event: tick\ndata: {\"n\":1}\n\nevent: other\ndata: x\n\nevent: chat\nid: 5\ndata: {\"text\":\"hi\"}\n\n"
-      const { error, out } = yield* collect(reads([enc.encode(text)]).pipe(Sse.decode, Sse.decodeSchemas({ tick: Tick, chat: Chat })))
+      const text =
+        "event: tick\ndata: {\"n\":1}\n\nevent: other\ndata: x\n\nevent: chat\nid: 5\ndata: {\"text\":\"hi\"}\n\n"
+      const { error, out } = yield* collect(
+        reads([enc.encode(text)]).pipe(Sse.decode, Sse.decodeSchemas({ tick: Tick, chat: Chat }))
+      )
       expect(error).toBeUndefined()
       expect(out).toEqual([
         { type: "tick", data: { n: 1 }, lastEventId: "" },
         { type: "chat", data: { text: "hi" }, lastEventId: "5" }
       ])
       const strict = yield* collect(
-        reads([enc.encode(text)]).pipe(Sse.decode, Sse.decodeSchemas({ tick: Tick, chat: Chat }, { onUnknownType: "fail" }))
+        reads([enc.encode(text)]).pipe(
+          Sse.decode,
+          Sse.decodeSchemas({ tick: Tick, chat: Chat }, { onUnknownType: "fail" })
+        )
       )
       expect(strict.out).toEqual([{ type: "tick", data: { n: 1 }, lastEventId: "" }])
       expect(strict.error).toMatchObject({ _tag: "InvalidEventData", type: "other" })
@@ -372,13 +380,17 @@ describe("Sse typed payloads", () => {
       )
       expect(error).toBeUndefined()
       expect(out).toEqual(events.map(({ data, id, type }) => ({ type, data, lastEventId: id })))
-      const bad = yield* collect(Stream.make({ type: "tick" as const, data: { n: 1 }, id: "a\nb" }).pipe(Sse.encodeSchemas(schemas)))
+      const bad = yield* collect(
+        Stream.make({ type: "tick" as const, data: { n: 1 }, id: "a\nb" }).pipe(Sse.encodeSchemas(schemas))
+      )
       expect(bad.error).toMatchObject({ _tag: "InvalidField", field: "id" })
     }))
 
   it.effect("encodeSchema wraps encoded values in events of one type", () =>
     Effect.gen(function*() {
-      const { out } = yield* collect(Stream.make({ n: 1 }, { n: 2 }).pipe(Sse.encodeSchema(Tick, { type: "tick" }), Sse.render))
+      const { out } = yield* collect(
+        Stream.make({ n: 1 }, { n: 2 }).pipe(Sse.encodeSchema(Tick, { type: "tick" }), Sse.render)
+      )
       expect(out.join("")).toBe("event: tick\ndata: {\"n\":1}\n\nevent: tick\ndata: {\"n\":2}\n\n")
       const bad = yield* collect(Stream.make({ n: 1 }).pipe(Sse.encodeSchema(Tick, { type: "a\rb" })))
       expect(bad.error).toMatchObject({ _tag: "InvalidField", field: "event" })
@@ -391,7 +403,6 @@ describe("Sse typed payloads", () => {
 const run = <A, E>(stream: Stream.Stream<A, E>) => collect(stream)
 
 const fused = (chunks: ReadonlyArray<Uint8Array>) => run(reads(chunks).pipe(Sse.decode({ include: all })))
-
 
 describe("Sse properties", () => {
   it.effect.prop(
@@ -456,7 +467,11 @@ describe("Sse properties", () => {
 
   it.effect.prop(
     "limits: the error, when the limits are small, does not depend on the chunking",
-    [Testing.chunks(Testing.sseStream({ invalidUtf8: false })), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 })],
+    [
+      Testing.chunks(Testing.sseStream({ invalidUtf8: false })),
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 1, max: 40 })
+    ],
     ([{ bytes, chunks }, maxLineLength, maxEventSize]) =>
       Effect.gen(function*() {
         const decode = (pieces: ReadonlyArray<Uint8Array>) =>

@@ -23,9 +23,13 @@ describe("@streamwire/codec/testing: chunking", () => {
     expect(Testing.cutAt(new Uint8Array(0), [0, 1])).toHaveLength(1)
   })
 
-  it.prop("chunked: the reads joined are the bytes", [Testing.chunks(fc.uint8Array({ maxLength: 100 }))], ([{ bytes, chunks }]) => {
-    expect(join(chunks)).toEqual(bytes)
-  })
+  it.prop(
+    "chunked: the reads joined are the bytes",
+    [Testing.chunks(fc.uint8Array({ maxLength: 100 }))],
+    ([{ bytes, chunks }]) => {
+      expect(join(chunks)).toEqual(bytes)
+    }
+  )
 
   it("chunked: cuts anywhere, byte by byte, and all at once", () => {
     const bytes = new TextEncoder().encode("data: 😀\r\n\r\n")
@@ -40,18 +44,24 @@ describe("@streamwire/codec/testing: chunking", () => {
     Effect.gen(function*() {
       const reads = [new Uint8Array([1]), new Uint8Array([2, 3]), new Uint8Array(0)]
       const chunks = yield* Testing.toStream(reads).pipe(Stream.chunks, Stream.runCollect)
-      expect(Chunk.toReadonlyArray(chunks).map((c) => Chunk.toReadonlyArray(c))).toEqual([[reads[0]], [reads[1]], [reads[2]]])
+      expect(Chunk.toReadonlyArray(chunks).map((c) => Chunk.toReadonlyArray(c))).toEqual([[reads[0]], [reads[1]], [
+        reads[2]
+      ]])
     }))
 })
 
 describe("@streamwire/codec/testing: SSE", () => {
-  it.prop("sseEvent: types have no CR/LF, ids no CR/LF/NUL, so every event can be written", [Testing.sseEvent], ([e]) => {
-    expect(e.type).not.toMatch(/[\r\n]/)
-    expect(e.lastEventId).not.toMatch(/[\r\n\0]/)
-    expect(e.type).not.toBe("")
-    expect(Either.isRight(Sse.renderMessage(e))).toBe(true)
-    expect(Sse.event({ data: e.data, type: e.type, id: e.lastEventId })).toEqual(Either.right(e))
-  })
+  it.prop(
+    "sseEvent: types have no CR/LF, ids no CR/LF/NUL, so every event can be written",
+    [Testing.sseEvent],
+    ([e]) => {
+      expect(e.type).not.toMatch(/[\r\n]/)
+      expect(e.lastEventId).not.toMatch(/[\r\n\0]/)
+      expect(e.type).not.toBe("")
+      expect(Either.isRight(Sse.renderMessage(e))).toBe(true)
+      expect(Sse.event({ data: e.data, type: e.type, id: e.lastEventId })).toEqual(Either.right(e))
+    }
+  )
 
   it("eventData uses every kind of line ending", () => {
     const samples = fc.sample(Testing.eventData, { numRuns: 500, seed: 7 }).join("|")
@@ -90,10 +100,17 @@ describe("@streamwire/codec/testing: SSE", () => {
     }
   )
 
-  it.effect.prop("an app can property-test its pipeline with these (as the module doc shows)", [Testing.chunks(Testing.sseStream())], ([{ bytes, chunks }]) =>
+  it.effect.prop("an app can property-test its pipeline with these (as the module doc shows)", [
+    Testing.chunks(Testing.sseStream())
+  ], ([{ bytes, chunks }]) =>
     Effect.gen(function*() {
       const pipeline = (reads: ReadonlyArray<Uint8Array>) =>
-        Testing.toStream(reads).pipe(Sse.decode, Stream.map((e) => e.data.length), Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
+        Testing.toStream(reads).pipe(
+          Sse.decode,
+          Stream.map((e) => e.data.length),
+          Stream.runCollect,
+          Effect.map(Chunk.toReadonlyArray)
+        )
       expect(yield* pipeline(chunks)).toEqual(yield* pipeline([bytes]))
     }), { fastCheck: { numRuns: 30 } })
 })
@@ -103,7 +120,9 @@ describe("@streamwire/codec/testing: NDJSON", () => {
     expect(JSON.parse(JSON.stringify(v))).toEqual(v)
   })
 
-  it.effect.prop("ndjsonDocument: valid NDJSON whose decoding gives its values", [Testing.ndjsonDocument(fc.record({ id: fc.integer() }), { maxValues: 5 })], ([doc]) =>
+  it.effect.prop("ndjsonDocument: valid NDJSON whose decoding gives its values", [
+    Testing.ndjsonDocument(fc.record({ id: fc.integer() }), { maxValues: 5 })
+  ], ([doc]) =>
     Effect.gen(function*() {
       expect(doc.values.length).toBeLessThanOrEqual(5)
       const { error, out } = yield* collect(Testing.toStream([doc.bytes]).pipe(Ndjson.decode))
@@ -111,7 +130,9 @@ describe("@streamwire/codec/testing: NDJSON", () => {
       expect(out).toEqual(doc.values)
     }), { fastCheck: { numRuns: 50 } })
 
-  it.effect.prop("ndjsonStream without bad lines nor invalid UTF-8 always decodes", [Testing.ndjsonStream({ badLines: false, invalidUtf8: false })], ([bytes]) =>
+  it.effect.prop("ndjsonStream without bad lines nor invalid UTF-8 always decodes", [
+    Testing.ndjsonStream({ badLines: false, invalidUtf8: false })
+  ], ([bytes]) =>
     Effect.gen(function*() {
       expect(isValidUtf8(bytes)).toBe(true)
       expect((yield* collect(Testing.toStream([bytes]).pipe(Ndjson.decode))).error).toBeUndefined()

@@ -32,7 +32,7 @@ describe("Utf8.decode", () => {
       expect((yield* decode(u8("\uFEFF\uFEFFa"))).text).toBe("\uFEFFa")
       expect((yield* decode(u8("a\uFEFF"))).text).toBe("a\uFEFF")
       // split across chunks, with empty reads around
-      expect((yield* decode(u8([], [0xef], [], [0xbb], [0xbf, 0x61])))).toEqual({ text: "a", error: undefined })
+      expect(yield* decode(u8([], [0xef], [], [0xbb], [0xbf, 0x61]))).toEqual({ text: "a", error: undefined })
     }))
 
   it.effect("bom: \"keep\" keeps the leading BOM", () =>

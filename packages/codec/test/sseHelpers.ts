@@ -14,7 +14,8 @@ export const ev = (data: string, type = "message", lastEventId = ""): Sse.SseEve
 export type Piece = string | ReadonlyArray<number>
 
 /** Each piece one read: strings are UTF-8 encoded, number arrays are raw bytes. */
-export const toBytes = (piece: Piece): Uint8Array => typeof piece === "string" ? enc.encode(piece) : new Uint8Array(piece)
+export const toBytes = (piece: Piece): Uint8Array =>
+  typeof piece === "string" ? enc.encode(piece) : new Uint8Array(piece)
 
 /**
  * Decodes the reads with the three SSE paths — the fused `Sse.decode`, `Utf8.decode` then
@@ -44,7 +45,10 @@ export const decodeSse = <const I extends Sse.Include = never>(
   })
 
 /** Just the events (or messages) of {@link decodeSse}, which must not fail. */
-export const sse = <const I extends Sse.Include = never>(pieces: ReadonlyArray<Piece>, options: Sse.ParseOptions<I> = {}) =>
+export const sse = <const I extends Sse.Include = never>(
+  pieces: ReadonlyArray<Piece>,
+  options: Sse.ParseOptions<I> = {}
+) =>
   Effect.gen(function*() {
     const { error, out } = yield* decodeSse(pieces, options)
     expect(error).toBeUndefined()

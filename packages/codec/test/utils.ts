@@ -20,7 +20,8 @@ export const collect = <A, E>(stream: Stream.Stream<A, E>) =>
   Effect.gen(function*() {
     yield* macrotask
     const out: Array<A> = []
-    const exit = yield* Stream.runForEachChunk(stream, (chunk) => Effect.sync(() => out.push(...Chunk.toReadonlyArray(chunk)))).pipe(Effect.either)
+    const exit = yield* Stream.runForEachChunk(stream, (chunk) =>
+      Effect.sync(() => out.push(...Chunk.toReadonlyArray(chunk)))).pipe(Effect.either)
     return { out, error: Either.isLeft(exit) ? exit.left : undefined }
   })
 

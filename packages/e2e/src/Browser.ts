@@ -3,12 +3,12 @@
  * `playwright-core`, in a fresh profile directory that is removed on close. Playwright never
  * downloads a browser here: it is only given the executable.
  */
-import { chromium } from "playwright-core"
-import type { BrowserContext } from "playwright-core"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { chromium } from "playwright-core"
+import type { BrowserContext } from "playwright-core"
 
 export const executablePath = process.env["STREAMWIRE_CHROMIUM"] ?? "/usr/bin/chromium"
 

@@ -8,10 +8,10 @@
  *
  * `start(directory, port)` spawns it and resolves once it listens.
  */
-import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { FileEventLog, SseResponse } from "@streamwire/server"
 import { Effect, Fiber, Option } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
@@ -33,7 +33,14 @@ export interface DurableServer {
 
 export const start = (directory: string, port: number): Promise<DurableServer> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@streamwire/source", "--import", "tsx", self, directory, String(port)], {
+    const child = spawn(process.execPath, [
+      "--conditions=@streamwire/source",
+      "--import",
+      "tsx",
+      self,
+      directory,
+      String(port)
+    ], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"]
     })
@@ -100,7 +107,10 @@ const main = (directory: string, port: number) => {
       }
     }))
     const router = HttpRouter.empty.pipe(
-      HttpRouter.get("/events", SseResponse.fromEventLog(log, { retry: "200 millis", initial: "retained", heartbeat: "1 second" })),
+      HttpRouter.get(
+        "/events",
+        SseResponse.fromEventLog(log, { retry: "200 millis", initial: "retained", heartbeat: "1 second" })
+      ),
       HttpRouter.post(
         "/stop",
         Effect.gen(function*() {

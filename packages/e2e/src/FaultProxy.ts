@@ -55,7 +55,16 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 export const start = async (options: Options): Promise<FaultProxy> => {
-  const stats: Stats = { connections: 0, cuts: 0, resets: 0, earlyCuts: 0, bytesDown: 0, bytesUp: 0, pieces: 0, delays: 0 }
+  const stats: Stats = {
+    connections: 0,
+    cuts: 0,
+    resets: 0,
+    earlyCuts: 0,
+    bytesDown: 0,
+    bytesUp: 0,
+    pieces: 0,
+    delays: 0
+  }
   const sockets = new Set<Net.Socket>()
   const maxPiece = options.maxPiece ?? 1024
   const delayChance = options.delayChance ?? 0.05

@@ -36,7 +36,10 @@ export const make = (options: Options = {}) =>
   }) satisfies Effect.Effect<unknown, unknown, Scope.Scope>
 
 /** Appends `data` events (type optional) and returns the log's events as a client should see them. */
-export const append = (log: EventLog.EventLog, events: ReadonlyArray<{ readonly data: string; readonly type?: string }>) =>
+export const append = (
+  log: EventLog.EventLog,
+  events: ReadonlyArray<{ readonly data: string; readonly type?: string }>
+) =>
   Effect.runPromise(
     Effect.forEach(events, (e) => log.append(e.type === undefined ? { data: e.data } : { data: e.data, type: e.type }))
   ).then((appended) => appended.map((e) => ({ type: e.type, id: e.lastEventId, data: e.data })))

@@ -43,5 +43,8 @@ export const make = (script: string) =>
 /** Appends `n` events (data `${prefix} ${i}`) and returns them as a tab should see them. */
 export const append = (log: EventLog.EventLog, prefix: string, from: number, n: number) =>
   Effect.runPromise(
-    Effect.forEach(Array.from({ length: n }, (_, i) => from + i), (i) => log.append({ type: "tick", data: `${prefix} ${i}` }))
-  ).then((appended) => appended.map((e) => ({ id: e.lastEventId, data: e.data })))
+    Effect.forEach(Array.from({ length: n }, (_, i) => from + i), (i) =>
+      log.append({ type: "tick", data: `${prefix} ${i}` }))
+  ).then((appended) =>
+    appended.map((e) => ({ id: e.lastEventId, data: e.data }))
+  )

@@ -11,7 +11,9 @@ export interface Recording {
   /** Every event: its id and data, and when it arrived (`Date.now()`). */
   readonly events: Array<{ readonly id: string; readonly data: string; readonly at: number }>
   /** Every role this tab took, and when. */
-  readonly roles: Array<{ readonly role: string; readonly tab: string; readonly leader: string | null; readonly at: number }>
+  readonly roles: Array<
+    { readonly role: string; readonly tab: string; readonly leader: string | null; readonly at: number }
+  >
   /** How the stream ended, if it did. */
   end: string | null
   /** The Page Lifecycle events this page saw (`freeze`, `resume`), and when. */
@@ -48,6 +50,6 @@ const start = (url: string, options: { readonly shared?: boolean } = {}) => {
   )
 }
 
-const stop = () => (fiber === undefined ? Promise.resolve() : Effect.runPromise(Fiber.interrupt(fiber)).then(() => undefined))
-
+const stop =
+  () => (fiber === undefined ? Promise.resolve() : Effect.runPromise(Fiber.interrupt(fiber)).then(() => undefined))
 ;(globalThis as unknown as { shared: unknown }).shared = { start, stop, rec }

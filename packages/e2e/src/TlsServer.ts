@@ -4,8 +4,8 @@
  * (HTTP/1.1 only), with what the server saw (sessions, TLS connections, requests with their protocol
  * and session) and a way to reset the open requests from the server side.
  */
-import type * as HttpApp from "@effect/platform/HttpApp"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as Http2Server from "@streamwire/server/Http2Server"
 import { Effect, Exit, Scope } from "effect"
 import * as Fs from "node:fs"
@@ -18,7 +18,9 @@ import { afterAll } from "vitest"
 
 /** A self-signed certificate for the test file, in a temporary directory removed after it. */
 export const certificate = async (): Promise<Http2Server.DevCertificate> => {
-  const made = await Effect.runPromise(Http2Server.devCertificate({ openssl: process.env["STREAMWIRE_OPENSSL"] || undefined }))
+  const made = await Effect.runPromise(
+    Http2Server.devCertificate({ openssl: process.env["STREAMWIRE_OPENSSL"] || undefined })
+  )
   afterAll(() => Fs.rmSync(Path.dirname(made.keyPath), { recursive: true, force: true }))
   return made
 }
@@ -50,12 +52,20 @@ export const start = async <A>(
   const sessionIds = new WeakMap<Http2.Http2Session, number>()
   node.on("session", (session: Http2.Http2Session) => sessionIds.set(session, ++counts.sessions))
   node.on("secureConnection", (_: Tls.TLSSocket) => counts.connections++)
-  node.on("request", (req: Http.IncomingMessage | Http2.Http2ServerRequest, res: Http.ServerResponse | Http2.Http2ServerResponse) => {
-    const session = "stream" in req ? sessionIds.get(req.stream.session!) ?? -1 : 0
-    seen.push({ url: req.url ?? "", session, httpVersion: req.httpVersion, lastEventId: req.headers["last-event-id"] as string | undefined })
-    open.add(req)
-    res.on("close", () => open.delete(req))
-  })
+  node.on(
+    "request",
+    (req: Http.IncomingMessage | Http2.Http2ServerRequest, res: Http.ServerResponse | Http2.Http2ServerResponse) => {
+      const session = "stream" in req ? sessionIds.get(req.stream.session!) ?? -1 : 0
+      seen.push({
+        url: req.url ?? "",
+        session,
+        httpVersion: req.httpVersion,
+        lastEventId: req.headers["last-event-id"] as string | undefined
+      })
+      open.add(req)
+      res.on("close", () => open.delete(req))
+    }
+  )
   const [value, port] = await Effect.runPromise(
     Effect.gen(function*() {
       const [app, value] = yield* build

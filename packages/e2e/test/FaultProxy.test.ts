@@ -1,7 +1,7 @@
 /** The fault proxy itself: bytes intact, split, cut where its seed says, reproducibly. */
-import { afterEach, describe, expect, it } from "vitest"
 import * as Crypto from "node:crypto"
 import * as Net from "node:net"
+import { afterEach, describe, expect, it } from "vitest"
 import * as FaultProxy from "../src/FaultProxy.js"
 import * as Prng from "../src/Prng.js"
 

@@ -9,12 +9,12 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { SseClient } from "@streamwire/client"
 import { FileEventLog } from "@streamwire/server"
 import { Chunk, Effect, Fiber, Schedule, Stream } from "effect"
-import type { Page } from "playwright-core"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import type { Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Browser from "../src/Browser.js"
 import * as DurableServer from "../src/DurableServer.js"
 import { sleep, waitFor } from "../src/util.js"
@@ -81,7 +81,10 @@ describe("a durable log across SIGKILL restarts", () => {
     // Chromium's EventSource, on a page of the server's origin (fulfilled by the browser itself)
     const page: Page = await browser.context.newPage()
     cleanups.push(() => page.close())
-    await page.route(origin + "/blank", (route) => route.fulfill({ contentType: "text/html", body: "<!doctype html><title>blank</title>" }))
+    await page.route(
+      origin + "/blank",
+      (route) => route.fulfill({ contentType: "text/html", body: "<!doctype html><title>blank</title>" })
+    )
     await page.goto(origin + "/blank")
     await page.evaluate(`(() => {
       const rec = window.rec = { events: [], errors: 0, log: [] }
@@ -101,13 +104,19 @@ describe("a durable log across SIGKILL restarts", () => {
     page.on("requestfailed", (r) => failures.push(`${Date.now() % 1_000_000} ${r.failure()?.errorText}`))
     page.on("response", (r) => failures.push(`${Date.now() % 1_000_000} ${r.status()}`))
     // the page's own log of opens and errors, for the failure message
-    const poll = setInterval(() => void page.evaluate("window.rec.log").then((l) => (browserLog = l as Array<string>), () => {}), 500)
+    const poll = setInterval(
+      () => void page.evaluate("window.rec.log").then((l) => (browserLog = l as Array<string>), () => {}),
+      500
+    )
     cleanups.push(() => clearInterval(poll))
     const bothReach = async (n: number, what: string) => {
       await waitFor(async () => ours.length >= n && (seen = await browserCount()) >= n, {
         timeout: 150_000, // a restart (tsx compiling the server) takes 15-30 s on a loaded machine
         interval: 100,
-        message: () => `${what}: wanted ${n}, ours ${ours.length}, Chromium's ${seen}; ${browserLog.slice(-20).join(", ")}; requests: ${failures.slice(-30).join(", ")}`
+        message: () =>
+          `${what}: wanted ${n}, ours ${ours.length}, Chromium's ${seen}; ${
+            browserLog.slice(-20).join(", ")
+          }; requests: ${failures.slice(-30).join(", ")}`
       })
     }
 
@@ -141,7 +150,12 @@ describe("a durable log across SIGKILL restarts", () => {
         Effect.timeout("30 seconds")
       )
     })))
-    const expected = logged.map((e) => (e._tag === "SseEvent" ? { type: e.type, id: e.lastEventId, data: e.data } : { type: "reset", id: "", data: "" }))
+    const expected = logged.map((
+      e
+    ) => (e._tag === "SseEvent"
+      ? { type: e.type, id: e.lastEventId, data: e.data }
+      : { type: "reset", id: "", data: "" })
+    )
 
     // ids numbered 1, 2, 3, ... across the five processes
     const seqs = expected.map((e) => Number(e.id.split("-")[1]))

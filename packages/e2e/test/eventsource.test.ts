@@ -17,7 +17,8 @@ interface Received {
 const follow = (url: string, types: ReadonlyArray<string>) => {
   const es = new EventSource(url)
   const rec = { events: [] as Array<Received>, messages: [] as Array<Received>, opens: 0, errors: [] as Array<string> }
-  const push = (into: Array<Received>) => (e: MessageEvent) => into.push({ type: e.type, id: e.lastEventId, data: e.data })
+  const push = (into: Array<Received>) => (e: MessageEvent) =>
+    into.push({ type: e.type, id: e.lastEventId, data: e.data })
   for (const type of types) es.addEventListener(type, push(rec.events))
   es.onmessage = push(rec.messages)
   es.onopen = () => rec.opens++
@@ -64,10 +65,15 @@ describe("the eventsource package against SseResponse.fromEventLog", () => {
     await waitFor(() => rec.opens === 1)
     const sent: Array<Received> = []
     for (let round = 0; round < 5; round++) {
-      sent.push(...await LogServer.append(server.value, Array.from({ length: 50 }, (_, i) => ({
-        type: i % 5 === 4 ? "quote" : "tick",
-        data: `${round}-${i}`
-      }))))
+      sent.push(
+        ...await LogServer.append(
+          server.value,
+          Array.from({ length: 50 }, (_, i) => ({
+            type: i % 5 === 4 ? "quote" : "tick",
+            data: `${round}-${i}`
+          }))
+        )
+      )
       await waitFor(() => rec.events.length >= sent.length - 20) // some still in flight at the drop
       expect(server.dropConnections("/events")).toBe(1)
       // appended while it is away: replayed on resume
@@ -88,7 +94,10 @@ describe("the eventsource package against SseResponse.fromEventLog", () => {
 
   it("a first connection resuming with ?lastEventId= (no header) gets what followed; an unknown id gets event: reset first", async () => {
     const server = await serve({ retry: "50 millis" })
-    const sent = await LogServer.append(server.value, Array.from({ length: 10 }, (_, i) => ({ type: "tick", data: String(i) })))
+    const sent = await LogServer.append(
+      server.value,
+      Array.from({ length: 10 }, (_, i) => ({ type: "tick", data: String(i) }))
+    )
     const resumed = follow(server.url(`/events?lastEventId=${encodeURIComponent(sent[6]!.id)}`), ["tick"])
     cleanups.push(() => resumed.es.close())
     await waitFor(() => resumed.rec.events.length >= 3)
@@ -99,7 +108,11 @@ describe("the eventsource package against SseResponse.fromEventLog", () => {
     cleanups.push(() => unknown.es.close())
     await waitFor(() => unknown.rec.events.length >= 11)
     expect(unknown.rec.events[0]!.type).toBe("reset")
-    expect(JSON.parse(unknown.rec.events[0]!.data)).toEqual({ lastEventId: "not-an-id", reason: "unknown", oldest: sent[0]!.id })
+    expect(JSON.parse(unknown.rec.events[0]!.data)).toEqual({
+      lastEventId: "not-an-id",
+      reason: "unknown",
+      oldest: sent[0]!.id
+    })
     expect(unknown.rec.events.slice(1)).toEqual(sent)
   })
 })

@@ -4,9 +4,9 @@
  * cuts each connection after a random number of bytes (in the headers, mid-field, between events;
  * FIN or RST). 10,000 events, published while the client reads, must arrive exactly once, in order.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { SseClient } from "@streamwire/client"
 import { Effect, Fiber, Layer, Stream } from "effect"
 import { EventSource } from "eventsource"
@@ -44,12 +44,17 @@ const setup = async (seed: number) => {
   const sent: Array<Received> = []
   const publish = async () => {
     for (let i = 0; i < TOTAL; i += 100) {
-      sent.push(...await LogServer.append(server.value, Array.from({ length: 100 }, (_, k) => {
-        const n = i + k
-        // sizes vary; one in ten is multi-line; one in seven is typed
-        const data = `${n}:${"x".repeat(n % 61)}${n % 10 === 3 ? "\nsecond line" : ""}`
-        return n % 7 === 0 ? { type: "update", data } : { data }
-      })))
+      sent.push(
+        ...await LogServer.append(
+          server.value,
+          Array.from({ length: 100 }, (_, k) => {
+            const n = i + k
+            // sizes vary; one in ten is multi-line; one in seven is typed
+            const data = `${n}:${"x".repeat(n % 61)}${n % 10 === 3 ? "\nsecond line" : ""}`
+            return n % 7 === 0 ? { type: "update", data } : { data }
+          })
+        )
+      )
       await sleep(3)
     }
   }
@@ -81,9 +86,13 @@ describe("through a connection-cutting proxy", () => {
       SseClient.connect(proxy.url("/events")).pipe(
         Stream.runForEach((element) =>
           Effect.sync(() => {
-            if (element._tag === "SseEvent") received.push({ type: element.type, id: element.lastEventId, data: element.data })
-            else if (element._tag === "Open") opens++
-            else if (element._tag === "Retrying") retries++
+            if (element._tag === "SseEvent") {
+              received.push({ type: element.type, id: element.lastEventId, data: element.data })
+            } else if (element._tag === "Open") {
+              opens++
+            } else if (element._tag === "Retrying") {
+              retries++
+            }
           })
         ),
         Effect.provide(layer)

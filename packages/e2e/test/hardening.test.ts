@@ -22,29 +22,31 @@ const ids = ["ид", "日本語", "é", "😀", "a😀b-ü-\u{10FFFF}"]
  * (EventSource reconnects, sending it back); a resumed one gets `got:<the id the server read>`.
  * `/failing`: one event, then the stream fails (default `onError`).
  */
-const app = Effect.succeed([
-  HttpRouter.empty.pipe(
-    HttpRouter.get(
-      "/echo",
-      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-        const emit = new URL(request.url, "http://x").searchParams.get("emit") ?? ""
-        return SseResponse.resume((after) =>
-          Option.match(after, {
-            onNone: () => Stream.make(Sse.unsafeEvent({ data: "first", id: emit })),
-            onSome: (id) => Stream.make(Sse.unsafeEvent({ data: `got:${id}` }))
-          }), { heartbeat: false, retry: "50 millis" })
-      })
+const app = Effect.succeed(
+  [
+    HttpRouter.empty.pipe(
+      HttpRouter.get(
+        "/echo",
+        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+          const emit = new URL(request.url, "http://x").searchParams.get("emit") ?? ""
+          return SseResponse.resume((after) =>
+            Option.match(after, {
+              onNone: () => Stream.make(Sse.unsafeEvent({ data: "first", id: emit })),
+              onSome: (id) => Stream.make(Sse.unsafeEvent({ data: `got:${id}` }))
+            }), { heartbeat: false, retry: "50 millis" })
+        })
+      ),
+      HttpRouter.get(
+        "/failing",
+        SseResponse.make(Stream.concat(Stream.make(Sse.unsafeEvent({ data: "ok" })), Stream.fail("boom")), {
+          heartbeat: false,
+          retry: "60 seconds"
+        })
+      )
     ),
-    HttpRouter.get(
-      "/failing",
-      SseResponse.make(Stream.concat(Stream.make(Sse.unsafeEvent({ data: "ok" })), Stream.fail("boom")), {
-        heartbeat: false,
-        retry: "60 seconds"
-      })
-    )
-  ),
-  undefined
-] as const)
+    undefined
+  ] as const
+)
 
 let browser: Browser.Browser
 let server: TestServer.TestServer<undefined>
@@ -62,8 +64,10 @@ afterAll(async () => {
 const withPage = async <A>(f: (page: Page) => Promise<A>): Promise<A> => {
   const page = await browser.context.newPage()
   try {
-    await page.route(server.origin + "/blank", (route) =>
-      route.fulfill({ contentType: "text/html", body: "<!doctype html><title>blank</title><body></body>" }))
+    await page.route(
+      server.origin + "/blank",
+      (route) => route.fulfill({ contentType: "text/html", body: "<!doctype html><title>blank</title><body></body>" })
+    )
     await page.goto(server.origin + "/blank")
     return await f(page)
   } finally {
@@ -72,29 +76,35 @@ const withPage = async <A>(f: (page: Page) => Promise<A>): Promise<A> => {
 }
 
 describe("Chromium's EventSource", () => {
-  it("a stream failure arrives as a `stream-error` event at its named listener; onerror only sees the connection end", async () => {
-    await withPage(async (page) => {
-      await page.evaluate(`(() => {
+  it(
+    "a stream failure arrives as a `stream-error` event at its named listener; onerror only sees the connection end",
+    async () => {
+      await withPage(async (page) => {
+        await page.evaluate(`(() => {
         const rec = window.rec = { messages: [], streamErrors: [], errors: [] }
         const es = window.es = new EventSource("/failing")
         es.onmessage = (e) => rec.messages.push(e.data)
         es.addEventListener("stream-error", (e) => rec.streamErrors.push({ data: e.data, isMessage: e instanceof MessageEvent }))
         es.onerror = (e) => rec.errors.push({ isMessage: e instanceof MessageEvent, data: e.data ?? null, state: es.readyState })
       })()`)
-      await waitFor(async () => ((await page.evaluate("window.rec.errors.length")) as number) >= 1, { timeout: 10_000 })
-      const rec = await page.evaluate("(() => { window.es.close(); return window.rec })()") as {
-        messages: Array<string>
-        streamErrors: Array<{ data: string; isMessage: boolean }>
-        errors: Array<{ isMessage: boolean; data: unknown; state: number }>
-      }
-      expect(rec.messages).toEqual(["ok"])
-      expect(rec.streamErrors).toEqual([{ data: "the stream failed", isMessage: true }])
-      // onerror fires for the end of the connection only (a plain Event, EventSource reconnecting),
-      // never with the server's message
-      expect(rec.errors.length).toBeGreaterThanOrEqual(1)
-      for (const e of rec.errors) expect(e).toEqual({ isMessage: false, data: null, state: 0 })
-    })
-  }, 30_000)
+        await waitFor(async () => ((await page.evaluate("window.rec.errors.length")) as number) >= 1, {
+          timeout: 10_000
+        })
+        const rec = await page.evaluate("(() => { window.es.close(); return window.rec })()") as {
+          messages: Array<string>
+          streamErrors: Array<{ data: string; isMessage: boolean }>
+          errors: Array<{ isMessage: boolean; data: unknown; state: number }>
+        }
+        expect(rec.messages).toEqual(["ok"])
+        expect(rec.streamErrors).toEqual([{ data: "the stream failed", isMessage: true }])
+        // onerror fires for the end of the connection only (a plain Event, EventSource reconnecting),
+        // never with the server's message
+        expect(rec.errors.length).toBeGreaterThanOrEqual(1)
+        for (const e of rec.errors) expect(e).toEqual({ isMessage: false, data: null, state: 0 })
+      })
+    },
+    30_000
+  )
 
   it.each(ids)("a non-ASCII id (%s) is sent back as Last-Event-ID and read back as it was", async (id) => {
     await withPage(async (page) => {
@@ -126,22 +136,28 @@ describe("the eventsource package", () => {
     return { received: received.slice(0, 2).map((e) => e.data), errors }
   }
 
-  it.each(ids.filter((id) => /^[\u0000-\u00ff]*$/.test(id)))("an id within latin1 (%s), sent by the package as latin1 bytes, resumes", async (id) => {
-    const { received } = await resumeWith(id)
-    expect(received).toEqual(["first", `got:${id}`])
-  })
-
-  it.each(ids)("any id (%s) resumes when the package's fetch sends the id's UTF-8 bytes, as EventSource does", async (id) => {
-    // the package hands the raw id to fetch's Headers, which refuse characters above U+00FF; the
-    // `fetch` option is where a page's EventSource behaviour (UTF-8 bytes) is restored
-    const utf8Fetch: typeof globalThis.fetch = (input, init) => {
-      const headers = new Headers()
-      for (const [k, v] of Object.entries((init?.headers ?? {}) as Record<string, string>)) {
-        headers.set(k, k.toLowerCase() === "last-event-id" ? Buffer.from(v, "utf8").toString("latin1") : v)
-      }
-      return globalThis.fetch(input, { ...init, headers })
+  it.each(ids.filter((id) => /^[\u0000-\u00ff]*$/.test(id)))(
+    "an id within latin1 (%s), sent by the package as latin1 bytes, resumes",
+    async (id) => {
+      const { received } = await resumeWith(id)
+      expect(received).toEqual(["first", `got:${id}`])
     }
-    const { received } = await resumeWith(id, utf8Fetch)
-    expect(received).toEqual(["first", `got:${id}`])
-  })
+  )
+
+  it.each(ids)(
+    "any id (%s) resumes when the package's fetch sends the id's UTF-8 bytes, as EventSource does",
+    async (id) => {
+      // the package hands the raw id to fetch's Headers, which refuse characters above U+00FF; the
+      // `fetch` option is where a page's EventSource behaviour (UTF-8 bytes) is restored
+      const utf8Fetch: typeof globalThis.fetch = (input, init) => {
+        const headers = new Headers()
+        for (const [k, v] of Object.entries((init?.headers ?? {}) as Record<string, string>)) {
+          headers.set(k, k.toLowerCase() === "last-event-id" ? Buffer.from(v, "utf8").toString("latin1") : v)
+        }
+        return globalThis.fetch(input, { ...init, headers })
+      }
+      const { received } = await resumeWith(id, utf8Fetch)
+      expect(received).toEqual(["first", `got:${id}`])
+    }
+  )
 })

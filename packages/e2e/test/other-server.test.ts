@@ -7,15 +7,15 @@
  * (`data:n=3\nline two\n`), so the second line is, by the spec, a field named "line two" with no
  * value, which a conforming parser ignores: the event's data is `n=3`. The test pins that down.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { Reconnect, SseClient } from "@streamwire/client"
 import { createSession } from "better-sse"
 import { Chunk, Duration, Effect, type Layer, Stream } from "effect"
+import { EventSource } from "eventsource"
 import type * as Http from "node:http"
 import { afterEach, describe, expect, it } from "vitest"
-import { EventSource } from "eventsource"
 import { plainServer, waitFor } from "../src/util.js"
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -47,35 +47,38 @@ describe("SseClient against a better-sse server", () => {
     ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
     ["FetchHttpClient", FetchHttpClient.layer]
   ]
-  it.each(clients)("%s: events, ids, types, a raw newline in data and the retry: hint come through; resumes with Last-Event-ID", async (_, layer) => {
-    const { url, seen } = await betterSseServer()
-    const elements = await Effect.runPromise(
-      SseClient.connect(url, { reconnect: Reconnect.reconnectionTime }).pipe(
-        Stream.takeUntil((e) => e._tag === "SseEvent" && e.lastEventId === "20"),
-        Stream.runCollect,
-        Effect.map(Chunk.toReadonlyArray),
-        Effect.timeout("15 seconds"),
-        Effect.provide(layer)
+  it.each(clients)(
+    "%s: events, ids, types, a raw newline in data and the retry: hint come through; resumes with Last-Event-ID",
+    async (_, layer) => {
+      const { url, seen } = await betterSseServer()
+      const elements = await Effect.runPromise(
+        SseClient.connect(url, { reconnect: Reconnect.reconnectionTime }).pipe(
+          Stream.takeUntil((e) => e._tag === "SseEvent" && e.lastEventId === "20"),
+          Stream.runCollect,
+          Effect.map(Chunk.toReadonlyArray),
+          Effect.timeout("15 seconds"),
+          Effect.provide(layer)
+        )
       )
-    )
-    const events = elements.filter(SseClient.isEvent)
-    expect(events).toEqual(Array.from({ length: 20 }, (_, i) => ({
-      _tag: "SseEvent",
-      type: types[i % 3],
-      data: types[i % 3] === "message" ? `n=${i + 1}` : JSON.stringify({ n: i + 1, type: types[i % 3] }),
-      lastEventId: String(i + 1)
-    })))
-    // the server's retry: 250 is the reconnection time
-    const retrying = elements.filter((e): e is SseClient.Retrying => e._tag === "Retrying")
-    expect(retrying.length).toBe(3)
-    expect(retrying.map((r) => Duration.toMillis(r.delay))).toEqual([250, 250, 250])
-    expect(retrying.every((r) => r.cause._tag === "StreamEnded")).toBe(true)
-    const connecting = elements.filter((e): e is SseClient.Connecting => e._tag === "Connecting")
-    expect(connecting.map((c) => c.lastEventId)).toEqual(["", "5", "10", "15"])
-    // what the server saw
-    expect(seen.map((s) => s.lastEventId)).toEqual([undefined, "5", "10", "15"])
-    for (let i = 1; i < seen.length; i++) expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(225)
-  })
+      const events = elements.filter(SseClient.isEvent)
+      expect(events).toEqual(Array.from({ length: 20 }, (_, i) => ({
+        _tag: "SseEvent",
+        type: types[i % 3],
+        data: types[i % 3] === "message" ? `n=${i + 1}` : JSON.stringify({ n: i + 1, type: types[i % 3] }),
+        lastEventId: String(i + 1)
+      })))
+      // the server's retry: 250 is the reconnection time
+      const retrying = elements.filter((e): e is SseClient.Retrying => e._tag === "Retrying")
+      expect(retrying.length).toBe(3)
+      expect(retrying.map((r) => Duration.toMillis(r.delay))).toEqual([250, 250, 250])
+      expect(retrying.every((r) => r.cause._tag === "StreamEnded")).toBe(true)
+      const connecting = elements.filter((e): e is SseClient.Connecting => e._tag === "Connecting")
+      expect(connecting.map((c) => c.lastEventId)).toEqual(["", "5", "10", "15"])
+      // what the server saw
+      expect(seen.map((s) => s.lastEventId)).toEqual([undefined, "5", "10", "15"])
+      for (let i = 1; i < seen.length; i++) expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(225)
+    }
+  )
 
   it("the eventsource package reads the same endpoint the same way (the raw newline included)", async () => {
     const { url, seen } = await betterSseServer()
@@ -83,7 +86,10 @@ describe("SseClient against a better-sse server", () => {
     cleanups.push(() => es.close())
     const received: Array<{ type: string; data: string; lastEventId: string }> = []
     for (const type of types) {
-      es.addEventListener(type, (e: MessageEvent) => received.push({ type: e.type, data: e.data, lastEventId: e.lastEventId }))
+      es.addEventListener(
+        type,
+        (e: MessageEvent) => received.push({ type: e.type, data: e.data, lastEventId: e.lastEventId })
+      )
     }
     await waitFor(() => received.length >= 10, { timeout: 10_000 })
     es.close()

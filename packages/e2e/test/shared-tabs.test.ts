@@ -3,11 +3,11 @@
  * `SharedSse` from `@streamwire/client/browser` (bundled with esbuild at test time), the browser's
  * own Web Locks and BroadcastChannel, against a resumable server that counts its connections.
  */
-import type { Page } from "playwright-core"
-import * as Os from "node:os"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Fs from "node:fs"
+import * as Os from "node:os"
 import * as Path from "node:path"
+import type { Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as BrowserBundle from "../../../examples/src/browser-bundle.js"
 import * as Browser from "../src/Browser.js"
 import * as Demo from "../src/Demo.js"
@@ -86,182 +86,203 @@ const unanswered = (server: Server, path: string) =>
   server.requests.filter((r) => r.method === "GET" && r.url === path && !r.answered()).length
 
 describe("SharedSse in Chromium: one SSE connection for all the tabs of a site", () => {
-  it("10 tabs of one origin: exactly one SSE connection on the server; every tab gets every event once, in order", async () => {
-    await withServer((server) =>
-      withTabs(server, Array(10).fill("/events/a"), async (pages) => {
-        await settled(pages)
-        expect(server.openRequests("/events/a")).toBe(1)
-        const published: Array<{ id: string; data: string }> = []
-        for (let batch = 0; batch < 10; batch++) {
-          published.push(...await SharedTabs.append(server.value.a, "a", batch * 20, 20))
-          await sleep(20)
-        }
-        await everyTabHas(pages, published.length)
-        await sleep(200) // nothing more may arrive
-        for (const r of await recordings(pages)) expect(received(r)).toEqual(published)
-        expect(gets(server, "/events/a").length).toBe(1)
-        expect(server.openRequests("/events/a")).toBe(1)
-      })
-    )
-  }, 120_000)
-
-  it("close the leader tab: another tab takes over with one reconnect carrying Last-Event-ID; every surviving tab still gets every event once, in order", async () => {
-    await withServer((server) =>
-      withTabs(server, Array(10).fill("/events/a"), async (pages) => {
-        await settled(pages)
-        const published: Array<{ id: string; data: string; at: number }> = []
-        const publish = async (from: number, n: number) => {
-          for (const e of await SharedTabs.append(server.value.a, "a", from, n)) published.push({ ...e, at: Date.now() })
-        }
-        await publish(0, 50)
-        await everyTabHas(pages, 50)
-
-        // events keep coming, every 20 ms, while the leader goes away
-        let appending = true
-        const appender = (async () => {
-          for (let i = 50; appending; i++) {
-            await publish(i, 1)
+  it(
+    "10 tabs of one origin: exactly one SSE connection on the server; every tab gets every event once, in order",
+    async () => {
+      await withServer((server) =>
+        withTabs(server, Array(10).fill("/events/a"), async (pages) => {
+          await settled(pages)
+          expect(server.openRequests("/events/a")).toBe(1)
+          const published: Array<{ id: string; data: string }> = []
+          for (let batch = 0; batch < 10; batch++) {
+            published.push(...await SharedTabs.append(server.value.a, "a", batch * 20, 20))
             await sleep(20)
           }
-        })()
-        try {
-          await sleep(300)
-          const recs = await recordings(pages)
-          const leaderIndex = recs.findIndex((r) => lastRole(r)?.role === "leader")
-          const oldLeader = lastRole(recs[leaderIndex]!)!.tab
-          const closedAt = Date.now()
-          await pages[leaderIndex]!.close()
-          const closeTook = Date.now() - closedAt
-          const survivors = pages.filter((p) => !p.isClosed())
-          await waitFor(async () => {
+          await everyTabHas(pages, published.length)
+          await sleep(200) // nothing more may arrive
+          for (const r of await recordings(pages)) expect(received(r)).toEqual(published)
+          expect(gets(server, "/events/a").length).toBe(1)
+          expect(server.openRequests("/events/a")).toBe(1)
+        })
+      )
+    },
+    120_000
+  )
+
+  it(
+    "close the leader tab: another tab takes over with one reconnect carrying Last-Event-ID; every surviving tab still gets every event once, in order",
+    async () => {
+      await withServer((server) =>
+        withTabs(server, Array(10).fill("/events/a"), async (pages) => {
+          await settled(pages)
+          const published: Array<{ id: string; data: string; at: number }> = []
+          const publish = async (from: number, n: number) => {
+            for (const e of await SharedTabs.append(server.value.a, "a", from, n)) {
+              published.push({ ...e, at: Date.now() })
+            }
+          }
+          await publish(0, 50)
+          await everyTabHas(pages, 50)
+
+          // events keep coming, every 20 ms, while the leader goes away
+          let appending = true
+          const appender = (async () => {
+            for (let i = 50; appending; i++) {
+              await publish(i, 1)
+              await sleep(20)
+            }
+          })()
+          try {
+            await sleep(300)
+            const recs = await recordings(pages)
+            const leaderIndex = recs.findIndex((r) => lastRole(r)?.role === "leader")
+            const oldLeader = lastRole(recs[leaderIndex]!)!.tab
+            const closedAt = Date.now()
+            await pages[leaderIndex]!.close()
+            const closeTook = Date.now() - closedAt
+            const survivors = pages.filter((p) => !p.isClosed())
+            await waitFor(async () => {
+              const rs = await recordings(survivors)
+              return rs.filter((r) => lastRole(r)?.role === "leader").length === 1 &&
+                rs.every((r) => lastRole(r)?.leader != null && lastRole(r)?.leader !== oldLeader)
+            }, { timeout: 15_000, message: () => "a new leader" })
+            await sleep(1000)
+            appending = false
+            await appender
+
+            await everyTabHas(survivors, published.length)
+            await sleep(200)
             const rs = await recordings(survivors)
-            return rs.filter((r) => lastRole(r)?.role === "leader").length === 1 &&
-              rs.every((r) => lastRole(r)?.leader != null && lastRole(r)?.leader !== oldLeader)
-          }, { timeout: 15_000, message: () => "a new leader" })
-          await sleep(1000)
-          appending = false
-          await appender
+            const expected = published.map((e) => ({ id: e.id, data: e.data }))
+            for (const r of rs) expect(received(r)).toEqual(expected)
 
-          await everyTabHas(survivors, published.length)
-          await sleep(200)
-          const rs = await recordings(survivors)
-          const expected = published.map((e) => ({ id: e.id, data: e.data }))
-          for (const r of rs) expect(received(r)).toEqual(expected)
+            // the server: one more connection, resuming with Last-Event-ID (the id of an event the
+            // tabs had: not none, not one from before the test), and only one left open
+            const requests = gets(server, "/events/a")
+            const resumedFrom = requests[1]?.headers["last-event-id"]
+            await waitFor(() => server.openRequests("/events/a") === 1, {
+              timeout: 15_000,
+              message: () => `open: ${server.openRequests("/events/a")}`
+            })
 
-          // the server: one more connection, resuming with Last-Event-ID (the id of an event the
-          // tabs had: not none, not one from before the test), and only one left open
-          const requests = gets(server, "/events/a")
-          const resumedFrom = requests[1]?.headers["last-event-id"]
-          await waitFor(() => server.openRequests("/events/a") === 1, {
-            timeout: 15_000,
-            message: () => `open: ${server.openRequests("/events/a")}`
-          })
+            // how long it took
+            const newLeader = rs.find((r) => lastRole(r)?.role === "leader")!
+            const takeover = lastRole(newLeader)!.at - closedAt
+            const reconnect = (requests[1]?.at ?? NaN) - closedAt
+            // the worst delay of an event, publication to arrival, over every surviving tab
+            const publishedAt = new Map(published.map((e) => [e.id, e.at]))
+            const worst = Math.max(...rs.flatMap((r) => r.events.map((e) => e.at - publishedAt.get(e.id)!)))
+            console.log(
+              "shared tabs, leader closed: " +
+                `page.close() took ${closeTook} ms; from its start: new leader after ${takeover} ms, reconnect (Last-Event-ID ${resumedFrom}) after ${reconnect} ms, ` +
+                `worst event delay ${worst} ms, ${published.length} events, ${rs.length} surviving tabs; ` +
+                `load average ${Os.loadavg()[0]!.toFixed(1)}; unanswered requests ${unanswered(server, "/events/a")}`
+            )
+            // one reconnect as a rule; on a loaded machine a second one was seen now and then (cause
+            // not found yet): every reconnect must resume from an id the tabs had, and the exactly-once
+            // check above holds either way
+            const ids = requests.map((r) => r.headers["last-event-id"])
+            expect(requests.length, `requests' Last-Event-IDs: ${JSON.stringify(ids)}`).toBeGreaterThanOrEqual(2)
+            expect(requests.length, `requests' Last-Event-IDs: ${JSON.stringify(ids)}`).toBeLessThanOrEqual(3)
+            expect(requests[0]!.headers["last-event-id"]).toBeUndefined()
+            for (const id of ids.slice(1)) expect(published.map((e) => e.id)).toContain(id)
+            // measured from the moment the test asks Chromium to close the tab (the leader resigns at
+            // `pagehide`): within a second, even on a loaded machine; the reconnect follows
+            expect(takeover).toBeLessThan(Math.max(1000, closeTook + 1000))
+            expect(reconnect).toBeLessThan(closeTook + 5000)
+          } finally {
+            appending = false
+            await appender
+          }
+        })
+      )
+    },
+    120_000
+  )
 
-          // how long it took
-          const newLeader = rs.find((r) => lastRole(r)?.role === "leader")!
-          const takeover = lastRole(newLeader)!.at - closedAt
-          const reconnect = (requests[1]?.at ?? NaN) - closedAt
-          // the worst delay of an event, publication to arrival, over every surviving tab
-          const publishedAt = new Map(published.map((e) => [e.id, e.at]))
-          const worst = Math.max(...rs.flatMap((r) => r.events.map((e) => e.at - publishedAt.get(e.id)!)))
-          console.log(
-"shared tabs, leader closed: " +
-              `page.close() took ${closeTook} ms; from its start: new leader after ${takeover} ms, reconnect (Last-Event-ID ${resumedFrom}) after ${reconnect} ms, ` +
-              `worst event delay ${worst} ms, ${published.length} events, ${rs.length} surviving tabs; ` +
-              `load average ${Os.loadavg()[0]!.toFixed(1)}; unanswered requests ${unanswered(server, "/events/a")}`
-          )
-          // one reconnect as a rule; on a loaded machine a second one was seen now and then (cause
-          // not found yet): every reconnect must resume from an id the tabs had, and the exactly-once
-          // check above holds either way
-          const ids = requests.map((r) => r.headers["last-event-id"])
-          expect(requests.length, `requests' Last-Event-IDs: ${JSON.stringify(ids)}`).toBeGreaterThanOrEqual(2)
-          expect(requests.length, `requests' Last-Event-IDs: ${JSON.stringify(ids)}`).toBeLessThanOrEqual(3)
-          expect(requests[0]!.headers["last-event-id"]).toBeUndefined()
-          for (const id of ids.slice(1)) expect(published.map((e) => e.id)).toContain(id)
-          // measured from the moment the test asks Chromium to close the tab (the leader resigns at
-          // `pagehide`): within a second, even on a loaded machine; the reconnect follows
-          expect(takeover).toBeLessThan(Math.max(1000, closeTook + 1000))
-          expect(reconnect).toBeLessThan(closeTook + 5000)
-        } finally {
-          appending = false
-          await appender
-        }
-      })
-    )
-  }, 120_000)
-
-  it("the leader's stream interrupted, then the next leader gets the Page Lifecycle freeze event: each hands over at once; at resume the tab follows; every event once, in order", async () => {
-    await withServer((server) =>
-      withTabs(server, Array(3).fill("/events/a"), async (pages) => {
-        await settled(pages)
-        const published: Array<{ id: string; data: string }> = []
-        let n = 0
-        const publish = async (count: number) => {
-          published.push(...await SharedTabs.append(server.value.a, "a", n, count))
-          n += count
-        }
-        const leaderOf = async (among: ReadonlyArray<Page>) => {
-          const recs = await recordings(among)
-          return among[recs.findIndex((r) => lastRole(r)?.role === "leader")]!
-        }
-        const newLeader = (among: ReadonlyArray<Page>, not: Page) =>
-          waitFor(async () => {
+  it(
+    "the leader's stream interrupted, then the next leader gets the Page Lifecycle freeze event: each hands over at once; at resume the tab follows; every event once, in order",
+    async () => {
+      await withServer((server) =>
+        withTabs(server, Array(3).fill("/events/a"), async (pages) => {
+          await settled(pages)
+          const published: Array<{ id: string; data: string }> = []
+          let n = 0
+          const publish = async (count: number) => {
+            published.push(...await SharedTabs.append(server.value.a, "a", n, count))
+            n += count
+          }
+          const leaderOf = async (among: ReadonlyArray<Page>) => {
             const recs = await recordings(among)
-            return recs.filter((r) => lastRole(r)?.role === "leader").length === 1 &&
-              among[recs.findIndex((r) => lastRole(r)?.role === "leader")] !== not
-          }, { timeout: 15_000, message: () => "a new leader" })
+            return among[recs.findIndex((r) => lastRole(r)?.role === "leader")]!
+          }
+          const newLeader = (among: ReadonlyArray<Page>, not: Page) =>
+            waitFor(async () => {
+              const recs = await recordings(among)
+              return recs.filter((r) => lastRole(r)?.role === "leader").length === 1 &&
+                among[recs.findIndex((r) => lastRole(r)?.role === "leader")] !== not
+            }, { timeout: 15_000, message: () => "a new leader" })
 
-        await publish(20)
-        await everyTabHas(pages, 20)
+          await publish(20)
+          await everyTabHas(pages, 20)
 
-        // 1. interrupting the leader's stream releases its lock: another tab leads
-        const first = await leaderOf(pages)
-        const stoppedAt = Date.now()
-        await first.evaluate("window.shared.stop()")
-        const others = pages.filter((p) => p !== first)
-        await newLeader(others, first)
-        const afterStop = lastRole((await recordings(others)).find((r) => lastRole(r)?.role === "leader")!)!.at - stoppedAt
-        await publish(20)
-        await everyTabHas(others, 40)
+          // 1. interrupting the leader's stream releases its lock: another tab leads
+          const first = await leaderOf(pages)
+          const stoppedAt = Date.now()
+          await first.evaluate("window.shared.stop()")
+          const others = pages.filter((p) => p !== first)
+          await newLeader(others, first)
+          const afterStop = lastRole((await recordings(others)).find((r) => lastRole(r)?.role === "leader")!)!.at -
+            stoppedAt
+          await publish(20)
+          await everyTabHas(others, 40)
 
-        // 2. the Page Lifecycle `freeze` event in the new leader: it resigns at once, the third tab
-        // leads. (The test dispatches the events: CDP's Page.setWebLifecycleState does not fire them
-        // in headless Chromium, and Chrome's own freezing skips a page holding a Web Lock that
-        // another tab waits for, as a leader does; other browsers may freeze it.)
-        const second = await leaderOf(others)
-        const third = others.find((p) => p !== second)!
-        const frozenAt = Date.now()
-        await second.evaluate("document.dispatchEvent(new Event('freeze'))")
-        await newLeader([third], second)
-        const afterFreeze = lastRole(await recording(third))!.at - frozenAt
-        console.log(
-          `shared tabs, 3 tabs: new leader ${afterStop} ms after the leader's stream was interrupted, ` +
-            `${afterFreeze} ms after the leader's freeze event; load average ${Os.loadavg()[0]!.toFixed(1)}`
-        )
-        await publish(20)
-        await everyTabHas([third], 60)
-        // 3. `resume`: it queues again and follows (the third tab keeps the lead)
-        await second.evaluate("document.dispatchEvent(new Event('resume'))")
-        await publish(20)
-        await everyTabHas(others, 80)
-        await sleep(200)
-        const [r2, r3] = await recordings([second, third])
-        expect(received(r2!)).toEqual(published)
-        expect(received(r3!)).toEqual(published)
-        expect(lastRole(r2!)?.role).toBe("follower")
-        expect(lastRole(r3!)?.role).toBe("leader")
-        expect(r2!.roles.map((r) => r.role)).toContain("leader")
-        // the stopped tab got the first 20 and nothing after
-        expect(received(await recording(first))).toEqual(published.slice(0, 20))
-        // three connections: the first, and one per handover, each resuming after the last event
-        // the new leader had
-        const requests = gets(server, "/events/a")
-        if (unanswered(server, "/events/a") > 0) console.log(`shared tabs: ${unanswered(server, "/events/a")} unanswered request(s)`)
-        expect(requests.map((r) => r.headers["last-event-id"] ?? "none")).toEqual(["none", published[19]!.id, published[39]!.id])
-        await waitFor(() => server.openRequests("/events/a") === 1, { timeout: 15_000 })
-      })
-    )
-  }, 120_000)
+          // 2. the Page Lifecycle `freeze` event in the new leader: it resigns at once, the third tab
+          // leads. (The test dispatches the events: CDP's Page.setWebLifecycleState does not fire them
+          // in headless Chromium, and Chrome's own freezing skips a page holding a Web Lock that
+          // another tab waits for, as a leader does; other browsers may freeze it.)
+          const second = await leaderOf(others)
+          const third = others.find((p) => p !== second)!
+          const frozenAt = Date.now()
+          await second.evaluate("document.dispatchEvent(new Event('freeze'))")
+          await newLeader([third], second)
+          const afterFreeze = lastRole(await recording(third))!.at - frozenAt
+          console.log(
+            `shared tabs, 3 tabs: new leader ${afterStop} ms after the leader's stream was interrupted, ` +
+              `${afterFreeze} ms after the leader's freeze event; load average ${Os.loadavg()[0]!.toFixed(1)}`
+          )
+          await publish(20)
+          await everyTabHas([third], 60)
+          // 3. `resume`: it queues again and follows (the third tab keeps the lead)
+          await second.evaluate("document.dispatchEvent(new Event('resume'))")
+          await publish(20)
+          await everyTabHas(others, 80)
+          await sleep(200)
+          const [r2, r3] = await recordings([second, third])
+          expect(received(r2!)).toEqual(published)
+          expect(received(r3!)).toEqual(published)
+          expect(lastRole(r2!)?.role).toBe("follower")
+          expect(lastRole(r3!)?.role).toBe("leader")
+          expect(r2!.roles.map((r) => r.role)).toContain("leader")
+          // the stopped tab got the first 20 and nothing after
+          expect(received(await recording(first))).toEqual(published.slice(0, 20))
+          // three connections: the first, and one per handover, each resuming after the last event
+          // the new leader had
+          const requests = gets(server, "/events/a")
+          if (unanswered(server, "/events/a") > 0) {
+            console.log(`shared tabs: ${unanswered(server, "/events/a")} unanswered request(s)`)
+          }
+          expect(requests.map((r) => r.headers["last-event-id"] ?? "none")).toEqual([
+            "none",
+            published[19]!.id,
+            published[39]!.id
+          ])
+          await waitFor(() => server.openRequests("/events/a") === 1, { timeout: 15_000 })
+        })
+      )
+    },
+    120_000
+  )
 
   it("10 tabs following two different stream URLs: two connections", async () => {
     const urls = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? "/events/a" : "/events/b"))
@@ -282,62 +303,70 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
     )
   }, 120_000)
 
-  it("the demo page's shared-across-tabs panel: 3 tabs, one leads, the server holds one /shared/events connection (and one /events per tab); the leader closed, another leads; no gap, no duplicate; screenshot", async () => {
-    const server = await TestServer.start(Demo.make({ tickEvery: "100 millis", sharedScript: panel }))
-    const pages: Array<Page> = []
-    try {
-      for (let i = 0; i < 3; i++) pages.push(await browser.context.newPage())
-      await Promise.all(pages.map((page) => page.goto(server.url("/"), { timeout: 60_000 })))
-      const panelOf = (page: Page) =>
-        page.evaluate(`(() => {
+  it(
+    "the demo page's shared-across-tabs panel: 3 tabs, one leads, the server holds one /shared/events connection (and one /events per tab); the leader closed, another leads; no gap, no duplicate; screenshot",
+    async () => {
+      const server = await TestServer.start(Demo.make({ tickEvery: "100 millis", sharedScript: panel }))
+      const pages: Array<Page> = []
+      try {
+        for (let i = 0; i < 3; i++) pages.push(await browser.context.newPage())
+        await Promise.all(pages.map((page) => page.goto(server.url("/"), { timeout: 60_000 })))
+        const panelOf = (page: Page) =>
+          page.evaluate(`(() => {
           const t = (id) => document.getElementById(id).textContent
           return { role: t("sharedRole"), tab: t("sharedTab"), leader: t("sharedLeader"), received: Number(t("sharedReceived")),
             shared: t("connShared"), events: t("connEvents"), gaps: t("sharedGaps"), dups: t("sharedDups") }
         })()`) as Promise<{
-          role: string
-          tab: string
-          leader: string
-          received: number
-          shared: string
-          events: string
-          gaps: string
-          dups: string
-        }>
-      const panels = (among: ReadonlyArray<Page>) => Promise.all(among.map(panelOf))
-      await waitFor(async () => {
+            role: string
+            tab: string
+            leader: string
+            received: number
+            shared: string
+            events: string
+            gaps: string
+            dups: string
+          }>
+        const panels = (among: ReadonlyArray<Page>) => Promise.all(among.map(panelOf))
+        await waitFor(async () => {
+          const ps = await panels(pages)
+          return ps.filter((p) => p.role === "leader").length === 1 && ps.filter((p) =>
+                p.role === "follower"
+              ).length === 2 &&
+            ps.every((p) => p.shared === "1" && p.events === "3" && p.received >= 5)
+        }, { timeout: 30_000, message: () => "one leader, one shared connection, three /events connections" })
         const ps = await panels(pages)
-        return ps.filter((p) => p.role === "leader").length === 1 && ps.filter((p) => p.role === "follower").length === 2 &&
-          ps.every((p) => p.shared === "1" && p.events === "3" && p.received >= 5)
-      }, { timeout: 30_000, message: () => "one leader, one shared connection, three /events connections" })
-      const ps = await panels(pages)
-      const leader = ps.find((p) => p.role === "leader")!
-      for (const p of ps) expect(p.leader).toBe(leader.tab)
-      expect(server.openRequests("/shared/events")).toBe(1)
-      expect(server.openRequests("/events")).toBe(3)
-      const file = Path.join(Browser.artifactsDir(), "demo-shared-tabs.png")
-      Fs.rmSync(file, { force: true })
-      await pages[ps.indexOf(leader)]!.locator("#sharedCard").screenshot({ path: file })
-      expect(Fs.statSync(file).size).toBeGreaterThan(5_000)
+        const leader = ps.find((p) => p.role === "leader")!
+        for (const p of ps) expect(p.leader).toBe(leader.tab)
+        expect(server.openRequests("/shared/events")).toBe(1)
+        expect(server.openRequests("/events")).toBe(3)
+        const file = Path.join(Browser.artifactsDir(), "demo-shared-tabs.png")
+        Fs.rmSync(file, { force: true })
+        await pages[ps.indexOf(leader)]!.locator("#sharedCard").screenshot({ path: file })
+        expect(Fs.statSync(file).size).toBeGreaterThan(5_000)
 
-      // the leading tab closed: another leads, still one shared connection, no gap, no duplicate
-      await pages[ps.indexOf(leader)]!.close()
-      const survivors = pages.filter((p) => !p.isClosed())
-      const before = Math.max(...(await panels(survivors)).map((p) => p.received))
-      await waitFor(async () => {
-        const qs = await panels(survivors)
-        return qs.filter((p) => p.role === "leader").length === 1 &&
-          qs.every((p) => p.leader !== leader.tab && p.shared === "1" && p.events === "2" && p.received >= before + 10)
-      }, { timeout: 30_000, message: () => "a new leader, one shared connection" })
-      for (const p of await panels(survivors)) {
-        expect(p.gaps).toBe("0")
-        expect(p.dups).toBe("0")
+        // the leading tab closed: another leads, still one shared connection, no gap, no duplicate
+        await pages[ps.indexOf(leader)]!.close()
+        const survivors = pages.filter((p) => !p.isClosed())
+        const before = Math.max(...(await panels(survivors)).map((p) => p.received))
+        await waitFor(async () => {
+          const qs = await panels(survivors)
+          return qs.filter((p) => p.role === "leader").length === 1 &&
+            qs.every((p) =>
+              p.leader !== leader.tab && p.shared === "1" && p.events === "2" && p.received >= before + 10
+            )
+        }, { timeout: 30_000, message: () => "a new leader, one shared connection" })
+        for (const p of await panels(survivors)) {
+          expect(p.gaps).toBe("0")
+          expect(p.dups).toBe("0")
+        }
+        const resumed = server.requests.filter((r) => r.url === "/shared/events" && r.answered())
+        expect(resumed.length).toBe(2)
+        expect(resumed[1]!.headers["last-event-id"]).toBeDefined()
+      } finally {
+        for (const page of pages) if (!page.isClosed()) await page.close()
+        await server.close()
       }
-      const resumed = server.requests.filter((r) => r.url === "/shared/events" && r.answered())
-      expect(resumed.length).toBe(2)
-      expect(resumed[1]!.headers["last-event-id"]).toBeDefined()
-    } finally {
-      for (const page of pages) if (!page.isClosed()) await page.close()
-      await server.close()
-    }
-  }, 120_000)
+    },
+    120_000
+  )
 })

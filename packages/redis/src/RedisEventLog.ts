@@ -161,7 +161,8 @@ export type StreamGap = internal.StreamGap
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: Options) => Effect.Effect<EventLog.EventLog, EventLog.EventLogError, Scope.Scope> = internal.make
+export const make: (options: Options) => Effect.Effect<EventLog.EventLog, EventLog.EventLogError, Scope.Scope> =
+  internal.make
 
 /**
  * The log as a scoped `Layer` of the server's `EventLog` service: the drop-in replacement for

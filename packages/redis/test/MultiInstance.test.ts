@@ -9,9 +9,9 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { describe, expect, it } from "@effect/vitest"
 import { RedisEventLog } from "@streamwire/redis"
 import { type EventLog, SseResponse } from "@streamwire/server"
+import { connect, serve } from "@streamwire/server/testing"
 import { Effect } from "effect"
 import { inject } from "vitest"
-import { connect, serve } from "@streamwire/server/testing"
 
 const url = inject("redisUrl")
 
@@ -51,7 +51,10 @@ const subscribers = (log: EventLog.EventLog, n: number) =>
   })
 
 const publish = (base: string, from: number, to: number) =>
-  Effect.forEach(Array.from({ length: to - from + 1 }, (_, i) => String(from + i)), (n) => post(`${base}/publish?data=${n}`))
+  Effect.forEach(
+    Array.from({ length: to - from + 1 }, (_, i) => String(from + i)),
+    (n) => post(`${base}/publish?data=${n}`)
+  )
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i))
 
@@ -93,7 +96,9 @@ describe("two server instances on one Redis stream", () => {
       yield* publish(a.base, 6, 8)
       yield* publish(b.base, 9, 10)
       const last = seen[seen.length - 1]!.lastEventId
-      const second = yield* connect(`${b.base}/events`, { headers: { accept: "text/event-stream", "last-event-id": last } })
+      const second = yield* connect(`${b.base}/events`, {
+        headers: { accept: "text/event-stream", "last-event-id": last }
+      })
       yield* subscribers(b.log, 1)
       yield* publish(a.base, 11, 13)
       yield* publish(b.base, 14, 15)
@@ -110,11 +115,17 @@ describe("two server instances on one Redis stream", () => {
       const key = `test:multi:${Date.now()}:${Math.random().toString(36).slice(2)}`
       const a = yield* Effect.flatMap(
         RedisEventLog.make({ url, key, retention: { maxLength: 3, exact: true } }),
-        (log) => Effect.map(serve(HttpRouter.empty.pipe(HttpRouter.get("/events", SseResponse.fromEventLog(log)))), (base) => ({ log, base }))
+        (log) =>
+          Effect.map(
+            serve(HttpRouter.empty.pipe(HttpRouter.get("/events", SseResponse.fromEventLog(log)))),
+            (base) => ({ log, base })
+          )
       )
       const b = yield* instance(key)
       const ids = yield* Effect.forEach(range(1, 6), (n) => Effect.map(a.log.append({ data: n }), (e) => e.lastEventId))
-      const client = yield* connect(`${b.base}/events`, { headers: { accept: "text/event-stream", "last-event-id": ids[0]! } })
+      const client = yield* connect(`${b.base}/events`, {
+        headers: { accept: "text/event-stream", "last-event-id": ids[0]! }
+      })
       const events = yield* Effect.promise(() => client.waitForEvents(4))
       expect(events[0]!.type).toBe("reset")
       expect(JSON.parse(events[0]!.data)).toEqual({ lastEventId: ids[0], reason: "expired", oldest: ids[3] })

@@ -1,10 +1,23 @@
 import { describe, expect, it } from "@effect/vitest"
 import { RedisEventLog } from "@streamwire/redis"
 import { EventLog, MemoryEventLog } from "@streamwire/server"
-import { Cause, Chunk, ConfigProvider, Effect, Exit, Fiber, LogLevel, Logger, Option, Schedule, type Scope, Stream } from "effect"
+import { dataOf, eventLogContract } from "@streamwire/server/testing"
+import {
+  Cause,
+  Chunk,
+  ConfigProvider,
+  Effect,
+  Exit,
+  Fiber,
+  Logger,
+  LogLevel,
+  Option,
+  Schedule,
+  type Scope,
+  Stream
+} from "effect"
 import { Redis } from "ioredis"
 import { inject } from "vitest"
-import { dataOf, eventLogContract } from "@streamwire/server/testing"
 
 const url = inject("redisUrl")
 let counter = 0
@@ -18,7 +31,10 @@ eventLogContract(
   { retained: 5 }
 )
 
-const withLog = <A, E>(options: Partial<RedisEventLog.Options>, f: (log: EventLog.EventLog, key: string) => Effect.Effect<A, E, Scope.Scope>) => {
+const withLog = <A, E>(
+  options: Partial<RedisEventLog.Options>,
+  f: (log: EventLog.EventLog, key: string) => Effect.Effect<A, E, Scope.Scope>
+) => {
   const key = options.key ?? freshKey("log")
   return Effect.flatMap(EventLog.EventLog, (log) => f(log, key)).pipe(
     Effect.provide(RedisEventLog.layer({ url, ...options, key })),
@@ -63,7 +79,9 @@ describe("RedisEventLog", () => {
       Effect.gen(function*() {
         const events = yield* appendN(log, 1, 500)
         const redis = new Redis(url)
-        const [[oldestId]] = (yield* Effect.promise(() => redis.xrange(key, "-", "+", "COUNT", 1))) as [[string, Array<string>]]
+        const [[oldestId]] = (yield* Effect.promise(() => redis.xrange(key, "-", "+", "COUNT", 1))) as [
+          [string, Array<string>]
+        ]
         const length = yield* Effect.promise(() => redis.xlen(key))
         yield* Effect.promise(() => redis.quit())
         expect(length).toBeGreaterThanOrEqual(10)
@@ -181,7 +199,11 @@ describe("RedisEventLog", () => {
       const exit = yield* Effect.exit(
         Effect.provide(
           EventLog.EventLog,
-          RedisEventLog.layer({ url: "redis://127.0.0.1:1", key: "x", redis: { maxRetriesPerRequest: 0, retryStrategy: () => null } })
+          RedisEventLog.layer({
+            url: "redis://127.0.0.1:1",
+            key: "x",
+            redis: { maxRetriesPerRequest: 0, retryStrategy: () => null }
+          })
         )
       )
       expect(exit).toMatchObject({ _tag: "Failure", cause: { _tag: "Fail", error: { _tag: "EventLogError" } } })

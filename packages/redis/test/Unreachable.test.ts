@@ -34,8 +34,11 @@ const silentServer = Effect.acquireRelease(
       sockets.add(s)
       s.on("close", () => sockets.delete(s))
     })
-    server.listen(0, "127.0.0.1", () =>
-      resume(Effect.succeed(Object.assign(server, { port: (server.address() as Net.AddressInfo).port }))))
+    server.listen(
+      0,
+      "127.0.0.1",
+      () => resume(Effect.succeed(Object.assign(server, { port: (server.address() as Net.AddressInfo).port })))
+    )
     ;(server as any).sockets = sockets
   }),
   (server) =>
@@ -46,14 +49,18 @@ const silentServer = Effect.acquireRelease(
 )
 
 describe("an unreachable Redis", () => {
-  it.live("a closed port fails the layer within connectTimeout, naming the URL and the cause", () =>
-    Effect.gen(function*() {
-      const { elapsed, error, unreachable } = yield* build({ url: "redis://127.0.0.1:1", connectTimeout: "1 second" })
-      expect(elapsed).toBeLessThan(5000)
-      expect(unreachable.url).toBe("redis://127.0.0.1:1")
-      expect(error.message).toContain("Redis at redis://127.0.0.1:1 did not answer within 1s")
-      expect(error.message).toContain("ECONNREFUSED")
-    }), 15_000)
+  it.live(
+    "a closed port fails the layer within connectTimeout, naming the URL and the cause",
+    () =>
+      Effect.gen(function*() {
+        const { elapsed, error, unreachable } = yield* build({ url: "redis://127.0.0.1:1", connectTimeout: "1 second" })
+        expect(elapsed).toBeLessThan(5000)
+        expect(unreachable.url).toBe("redis://127.0.0.1:1")
+        expect(error.message).toContain("Redis at redis://127.0.0.1:1 did not answer within 1s")
+        expect(error.message).toContain("ECONNREFUSED")
+      }),
+    15_000
+  )
 
   it.live("the password is redacted", () =>
     Effect.gen(function*() {
@@ -81,7 +88,12 @@ describe("an unreachable Redis", () => {
   it("the demo exits non-zero with that message", async () => {
     const root = Path.resolve(import.meta.dirname, "../../..")
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = ChildProcess.spawn(process.execPath, ["--conditions=@streamwire/source", "--import", "tsx", "examples/src/demo.ts"], {
+      const child = ChildProcess.spawn(process.execPath, [
+        "--conditions=@streamwire/source",
+        "--import",
+        "tsx",
+        "examples/src/demo.ts"
+      ], {
         cwd: root,
         env: { ...process.env, PORT: "0", STREAMWIRE_REDIS_URL: "redis://:s3cret@127.0.0.1:1" },
         stdio: ["ignore", "pipe", "pipe"]

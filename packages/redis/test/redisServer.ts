@@ -78,8 +78,20 @@ export const startRedis = async (options: StartOptions = {}): Promise<RedisServe
 
   const start = async () => {
     const args = [
-      "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
-      "--appendonly", options.appendonly ? "yes" : "no", "--protected-mode", "no", "--loglevel", "warning"
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--appendonly",
+      options.appendonly ? "yes" : "no",
+      "--protected-mode",
+      "no",
+      "--loglevel",
+      "warning"
     ]
     const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] })
     child = proc
@@ -89,11 +101,15 @@ export const startRedis = async (options: StartOptions = {}): Promise<RedisServe
     let failed: Error | undefined
     proc.once("error", (e) => (failed = e))
     try {
-      await waitUntil(async () => {
-        if (failed) throw new Error(`cannot start ${bin}: ${failed.message}`)
-        if (proc.exitCode !== null) throw new Error(`${bin} exited (${proc.exitCode}): ${output}`)
-        return ping(port)
-      }, 10_000, `${bin} on port ${port} to answer PING`)
+      await waitUntil(
+        async () => {
+          if (failed) throw new Error(`cannot start ${bin}: ${failed.message}`)
+          if (proc.exitCode !== null) throw new Error(`${bin} exited (${proc.exitCode}): ${output}`)
+          return ping(port)
+        },
+        10_000,
+        `${bin} on port ${port} to answer PING`
+      )
     } catch (e) {
       proc.kill("SIGKILL")
       throw e

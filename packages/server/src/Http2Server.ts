@@ -16,11 +16,11 @@
  *
  * @since 0.1.0
  */
+import type * as NodeContext from "@effect/platform-node/NodeContext"
 import type * as Etag from "@effect/platform/Etag"
 import type * as HttpPlatform from "@effect/platform/HttpPlatform"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import type * as NodeContext from "@effect/platform-node/NodeContext"
 import type * as Effect from "effect/Effect"
 import type { LazyArg } from "effect/Function"
 import type * as Layer from "effect/Layer"
@@ -155,8 +155,10 @@ export const layerServer: (
 export const layer: (
   evaluate: LazyArg<Http2.Http2SecureServer | Http2.Http2Server>,
   options: Net.ListenOptions
-) => Layer.Layer<HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext | HttpServer.HttpServer, ServeError> =
-  internal.layer
+) => Layer.Layer<
+  HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext | HttpServer.HttpServer,
+  ServeError
+> = internal.layer
 
 /**
  * A self-signed certificate made for development and tests (see {@link devCertificate}).

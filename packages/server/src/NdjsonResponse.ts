@@ -20,9 +20,9 @@ import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as connection from "./internal/connection.js"
+import { toRecord } from "./internal/headers.js"
 import * as metrics from "./internal/metrics.js"
 import * as nodeResponse from "./internal/nodeResponse.js"
-import { toRecord } from "./internal/headers.js"
 import { isStreamArg } from "./internal/stream.js"
 import * as RequestBody from "./RequestBody.js"
 import type { SlowClientPolicy } from "./SseResponse.js"
@@ -123,10 +123,15 @@ const respond = <E, R>(
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
   Effect.map(Effect.context<R>(), (context) =>
     HttpServerResponse.stream(
-      bodyOf(Stream.provideContext(lines, context), options, true, metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "ndjson")),
+      bodyOf(
+        Stream.provideContext(lines, context),
+        options,
+        true,
+        metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "ndjson")
+      ),
       {
-      status: options?.status ?? 200,
-      contentType,
+        status: options?.status ?? 200,
+        contentType,
         headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
       }
     ))

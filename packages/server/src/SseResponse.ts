@@ -27,10 +27,10 @@ import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { EventLog, Reset } from "./EventLog.js"
-import * as connection from "./internal/connection.js"
-import { http2StreamOf, resetStream } from "./internal/http2Stream.js"
-import { toRecord } from "./internal/headers.js"
 import * as attach from "./internal/attach.js"
+import * as connection from "./internal/connection.js"
+import { toRecord } from "./internal/headers.js"
+import { http2StreamOf, resetStream } from "./internal/http2Stream.js"
 import * as metrics from "./internal/metrics.js"
 import * as nodeResponse from "./internal/nodeResponse.js"
 import { SseEncoder } from "./internal/render.js"
@@ -268,13 +268,21 @@ const bodyOf = <E>(
     // what was written
     let aborted = false
     return Stream.concat(
-      bytesOf(stream, options, onReset, share, (cause) => {
-        if (!isAbort(cause) && options?.onError !== "abort") return undefined
-        aborted = true
-        return isAbort(cause)
-          ? Effect.logDebug("SSE response aborted on purpose")
-          : Effect.logWarning("SSE stream failed; aborting the response", cause)
-      }, transport, () => aborted),
+      bytesOf(
+        stream,
+        options,
+        onReset,
+        share,
+        (cause) => {
+          if (!isAbort(cause) && options?.onError !== "abort") return undefined
+          aborted = true
+          return isAbort(cause)
+            ? Effect.logDebug("SSE response aborted on purpose")
+            : Effect.logWarning("SSE stream failed; aborting the response", cause)
+        },
+        transport,
+        () => aborted
+      ),
       // (on the Node fast path the body ends when the connection takes the response over: the
       // connection cuts it itself, see `cut` in the config)
       Stream.suspend(() => aborted ? Stream.execute(cut(request)) : Stream.empty)
@@ -393,8 +401,11 @@ export const make: <const A extends Stream.Stream<Sse.SseMessage, any, any> | Op
   options?: Options
 ) => [A] extends [Stream.Stream<Sse.SseMessage, any, infer R>]
   ? Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
-  : <E, R>(stream: Stream.Stream<Sse.SseMessage, E, R>) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =
-    dual(isStreamArg, <E, R>(stream: Stream.Stream<Sse.SseMessage, E, R>, options?: Options) =>
+  : <E, R>(
+    stream: Stream.Stream<Sse.SseMessage, E, R>
+  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> = dual(
+    isStreamArg,
+    <E, R>(stream: Stream.Stream<Sse.SseMessage, E, R>, options?: Options) =>
       Effect.map(
         Effect.context<R>(),
         (context) =>
@@ -409,9 +420,13 @@ export const make: <const A extends Stream.Stream<Sse.SseMessage, any, any> | Op
             ),
             options
           )
-      ))
+      )
+  )
 
-const response = (bytes: Stream.Stream<Uint8Array>, options: Options | undefined): HttpServerResponse.HttpServerResponse =>
+const response = (
+  bytes: Stream.Stream<Uint8Array>,
+  options: Options | undefined
+): HttpServerResponse.HttpServerResponse =>
   HttpServerResponse.stream(bytes, {
     status: options?.status ?? 200,
     contentType,
@@ -490,7 +505,9 @@ export const schemas: {
   <S extends Sse.EventSchemas>(
     schemas: S,
     options?: Options
-  ): <E, R>(stream: Stream.Stream<Sse.OutgoingOf<S>, E, R>) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+  ): <E, R>(
+    stream: Stream.Stream<Sse.OutgoingOf<S>, E, R>
+  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
   <S extends Sse.EventSchemas, E, R>(
     stream: Stream.Stream<Sse.OutgoingOf<S>, E, R>,
     schemas: S,
@@ -749,22 +766,32 @@ const follow = (
   log: EventLog,
   options: FromLogOptions | undefined
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-    Effect.map(metrics.current("sse"), (routeMetrics) => {
-      const after = lastEventIdOf(request)
-      if (Option.isSome(after)) routeMetrics.resumed()
-      const logOptions = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" } as const
-      // the in-memory log pushes to connections that may drop messages or be ended (not wait)
-      const { messages, share } = attach.follow(
-        log,
-        { after, initial: options?.initial },
-        logOptions.onSlowClient !== "backpressure"
-      )
-      return response(
-        bodyOf(messages, logOptions, options?.onReset ?? resetEvent, share, { node: true, metrics: routeMetrics }, Option.some(request)),
-        logOptions
-      )
-    }))
+  Effect.flatMap(
+    HttpServerRequest.HttpServerRequest,
+    (request) =>
+      Effect.map(metrics.current("sse"), (routeMetrics) => {
+        const after = lastEventIdOf(request)
+        if (Option.isSome(after)) routeMetrics.resumed()
+        const logOptions = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" } as const
+        // the in-memory log pushes to connections that may drop messages or be ended (not wait)
+        const { messages, share } = attach.follow(
+          log,
+          { after, initial: options?.initial },
+          logOptions.onSlowClient !== "backpressure"
+        )
+        return response(
+          bodyOf(
+            messages,
+            logOptions,
+            options?.onReset ?? resetEvent,
+            share,
+            { node: true, metrics: routeMetrics },
+            Option.some(request)
+          ),
+          logOptions
+        )
+      })
+  )
 
 // ---------------------------------------------------------------------------------------------
 // POST then stream

@@ -1,13 +1,13 @@
 import { afterAll, describe, expect, it, vi } from "@effect/vitest"
 import { Chunk, Effect, Exit, FastCheck as fc, Fiber, Option, Scope, Stream, TestClock } from "effect"
 
+import { dataOf, eventLogContract } from "@streamwire/server/testing"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Zlib from "node:zlib"
 import { type EventLog, FileEventLog } from "../src/index.js"
 import { crc32Js } from "../src/internal/fileLog/crc32.js"
-import { dataOf, eventLogContract } from "@streamwire/server/testing"
 
 // fdatasync takes ~7 ms on this machine's disk, more when it is loaded: sequential appends with
 // `sync: "always"` are slow by nature (the contract's racing test makes 300 of them)
@@ -29,21 +29,36 @@ eventLogContract(
 )
 eventLogContract(
   "FileEventLog (tiny segments, a tail of 1)",
-  () => FileEventLog.layer({ directory: freshDir(), maxEvents: 5, segmentBytes: 100, tailEvents: 1, sync: { every: "5 millis" } }),
+  () =>
+    FileEventLog.layer({
+      directory: freshDir(),
+      maxEvents: 5,
+      segmentBytes: 100,
+      tailEvents: 1,
+      sync: { every: "5 millis" }
+    }),
   { retained: 5 }
 )
 
-const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => String(from + i))
+const range = (from: number, to: number) =>
+  Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => String(from + i))
 
 const appendN = (log: EventLog.EventLog, from: number, to: number) =>
   Effect.forEach(range(from, to), (n) => log.append({ type: "n", data: n }))
 
 const collect = (log: EventLog.EventLog, options: EventLog.SubscribeOptions, n: number) =>
-  log.subscribe(options).pipe(Stream.take(n), Stream.runCollect, Effect.map(Chunk.toArray), Effect.timeout("10 seconds"))
+  log.subscribe(options).pipe(
+    Stream.take(n),
+    Stream.runCollect,
+    Effect.map(Chunk.toArray),
+    Effect.timeout("10 seconds")
+  )
 
 /** Opens the log in `dir` for the duration of `f`, then closes it (as a process exit would). */
-const withLog = <A, E>(options: FileEventLog.Options, f: (log: EventLog.EventLog) => Effect.Effect<A, E, Scope.Scope>) =>
-  Effect.scoped(Effect.flatMap(FileEventLog.make(options), f))
+const withLog = <A, E>(
+  options: FileEventLog.Options,
+  f: (log: EventLog.EventLog) => Effect.Effect<A, E, Scope.Scope>
+) => Effect.scoped(Effect.flatMap(FileEventLog.make(options), f))
 
 const files = (dir: string) => Fs.readdirSync(dir).filter((n) => n.endsWith(".seg") || n.endsWith(".open")).sort()
 const openSegment = (dir: string) => Path.join(dir, files(dir).find((n) => n.endsWith(".open"))!)
@@ -62,7 +77,9 @@ describe("FileEventLog", () => {
           expect(more[0]!.lastEventId).toBe(before[0]!.lastEventId.replace(/-1$/, "-11"))
           const got = yield* Fiber.join(fiber)
           expect(dataOf(got)).toEqual(range(4, 12))
-          expect(got.map((e) => e._tag === "SseEvent" && e.lastEventId).slice(0, 7)).toEqual(before.slice(3).map((e) => e.lastEventId))
+          expect(got.map((e) => e._tag === "SseEvent" && e.lastEventId).slice(0, 7)).toEqual(
+            before.slice(3).map((e) => e.lastEventId)
+          )
         }))
     }))
 
@@ -96,32 +113,42 @@ describe("FileEventLog", () => {
   it.live("retention by count across segments: disk stays bounded, old ids get an expired Reset", () =>
     Effect.gen(function*() {
       const directory = freshDir()
-      yield* withLog({ directory, maxEvents: 50, segmentBytes: 1024, tailEvents: 8, sync: { every: "20 millis" } }, (log) =>
-        Effect.gen(function*() {
-          const events = yield* appendN(log, 1, 1000)
-          const got = yield* collect(log, { after: events[0]!.lastEventId }, 51)
-          expect(got[0]).toMatchObject({ _tag: "Reset", reason: "expired", oldest: Option.some(events[950]!.lastEventId) })
-          expect(dataOf(got.slice(1))).toEqual(range(951, 1000))
-          // every segment on disk holds some of the newest 50 events, but the first
-          expect(segmentBytes(directory)).toBeLessThan(50 * 40 + 2 * 1024)
-        }))
+      yield* withLog(
+        { directory, maxEvents: 50, segmentBytes: 1024, tailEvents: 8, sync: { every: "20 millis" } },
+        (log) =>
+          Effect.gen(function*() {
+            const events = yield* appendN(log, 1, 1000)
+            const got = yield* collect(log, { after: events[0]!.lastEventId }, 51)
+            expect(got[0]).toMatchObject({
+              _tag: "Reset",
+              reason: "expired",
+              oldest: Option.some(events[950]!.lastEventId)
+            })
+            expect(dataOf(got.slice(1))).toEqual(range(951, 1000))
+            // every segment on disk holds some of the newest 50 events, but the first
+            expect(segmentBytes(directory)).toBeLessThan(50 * 40 + 2 * 1024)
+          })
+      )
     }))
 
   it.live("retention by bytes: the oldest segments go; the first kept event is the oldest", () =>
     Effect.gen(function*() {
       const directory = freshDir()
-      yield* withLog({ directory, maxBytes: 8192, segmentBytes: 1024, sync: { every: "20 millis" } }, (log) =>
-        Effect.gen(function*() {
-          const events = yield* appendN(log, 1, 2000)
-          expect(segmentBytes(directory)).toBeLessThanOrEqual(8192)
-          const got = yield* collect(log, { after: events[0]!.lastEventId }, 1)
-          expect(got[0]).toMatchObject({ _tag: "Reset", reason: "expired" })
-          const oldest = Option.getOrThrow((got[0] as EventLog.Reset).oldest)
-          const firstKept = events.findIndex((e) => e.lastEventId === oldest)
-          expect(firstKept).toBeGreaterThan(1000)
-          const all = yield* collect(log, { initial: "retained" }, 2000 - firstKept)
-          expect(dataOf(all)).toEqual(range(firstKept + 1, 2000))
-        }))
+      yield* withLog(
+        { directory, maxBytes: 8192, segmentBytes: 1024, sync: { every: "20 millis" } },
+        (log) =>
+          Effect.gen(function*() {
+            const events = yield* appendN(log, 1, 2000)
+            expect(segmentBytes(directory)).toBeLessThanOrEqual(8192)
+            const got = yield* collect(log, { after: events[0]!.lastEventId }, 1)
+            expect(got[0]).toMatchObject({ _tag: "Reset", reason: "expired" })
+            const oldest = Option.getOrThrow((got[0] as EventLog.Reset).oldest)
+            const firstKept = events.findIndex((e) => e.lastEventId === oldest)
+            expect(firstKept).toBeGreaterThan(1000)
+            const all = yield* collect(log, { initial: "retained" }, 2000 - firstKept)
+            expect(dataOf(all)).toEqual(range(firstKept + 1, 2000))
+          })
+      )
     }))
 
   it.scoped("retention by age (TestClock), also after a restart", () =>
@@ -204,7 +231,9 @@ describe("FileEventLog", () => {
           const appended = yield* Effect.forEach(range(1, 800), (n) => log.append({ data: n }), { concurrency: 32 })
           const got = yield* Fiber.join(follower)
           expect(got.map((e) => e._tag === "SseEvent" && e.lastEventId)).toEqual(
-            [...appended].sort((x, y) => Number(x.lastEventId.split("-")[1]) - Number(y.lastEventId.split("-")[1])).map((e) => e.lastEventId)
+            [...appended].sort((x, y) => Number(x.lastEventId.split("-")[1]) - Number(y.lastEventId.split("-")[1])).map(
+              (e) => e.lastEventId
+            )
           )
           expect(new Set(dataOf(got)).size).toBe(800)
         }))

@@ -10,10 +10,10 @@ import { HttpRouter } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import { type EventLog, MemoryEventLog, NdjsonResponse, SseResponse } from "@streamwire/server"
+import { eventually, serve } from "@streamwire/server/testing"
 import { Effect, FastCheck as fc, Option, Schema, Stream, Supervisor } from "effect"
 import * as Net from "node:net"
 import { realSleep } from "./utils.js"
-import { eventually, serve } from "@streamwire/server/testing"
 
 // ---------------------------------------------------------------------------------------------
 // the server under test
@@ -33,7 +33,10 @@ const events = (from: number, n: number) =>
 const app = (log: EventLog.EventLog) =>
   HttpRouter.empty.pipe(
     // a live log: the in-memory log's push path, and its Stream path (drop-oldest)
-    HttpRouter.get("/log", SseResponse.fromEventLog(log, { heartbeat: "20 millis", retry: "1 second", initial: "retained" })),
+    HttpRouter.get(
+      "/log",
+      SseResponse.fromEventLog(log, { heartbeat: "20 millis", retry: "1 second", initial: "retained" })
+    ),
     HttpRouter.get(
       "/log-stream",
       SseResponse.fromEventLog(log, { heartbeat: "20 millis", onSlowClient: "drop-oldest", initial: "retained" })
@@ -166,7 +169,9 @@ const percentEscape = fc.oneof(
   fc.constantFrom("%", "%z", "%zz", "%E0%80", "%C3", "%F0%9F%98", "%ED%A0%80", "%FF%FE", "+", "&", "=", "%00")
 )
 const queryValue = fc.oneof(
-  fc.array(fc.oneof(percentEscape, fc.constantFrom("a", "1", "9", "é", "ид")), { maxLength: 12 }).map((parts) => parts.join("")),
+  fc.array(fc.oneof(percentEscape, fc.constantFrom("a", "1", "9", "é", "ид")), { maxLength: 12 }).map((parts) =>
+    parts.join("")
+  ),
   fc.integer({ min: 1000, max: 6000 }).map((n) => "%41".repeat(n))
 )
 const query = fc.oneof(
@@ -240,47 +245,69 @@ const allowed = (c: Case): ReadonlyArray<number> => {
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length
 
 describe("fuzzing the server's request handling", () => {
-  it.live("every request gets its documented status; nothing is left running after it; the process stays up", () =>
-    Effect.gen(function*() {
-      const supervisor = yield* Supervisor.track
-      const log = yield* MemoryEventLog.make({ maxEvents: 100 })
-      for (let i = 0; i < 5; i++) yield* log.append({ data: `retained ${i}` })
-      const url = yield* serve(app(log)).pipe(Effect.supervised(supervisor))
-      const port = Number(new URL(url).port)
-      const fibers = Effect.map(supervisor.value, (fs) => fs.length)
-      yield* realSleep(100) // the server's own fibers start
-      const baseFibers = yield* fibers
-      const baseTimers = timers()
-      let crashed: unknown = undefined
-      const onCrash = (e: unknown) => (crashed = e)
-      process.on("uncaughtException", onCrash)
-      yield* Effect.addFinalizer(() => Effect.sync(() => process.off("uncaughtException", onCrash)))
+  it.live(
+    "every request gets its documented status; nothing is left running after it; the process stays up",
+    () =>
+      Effect.gen(function*() {
+        const supervisor = yield* Supervisor.track
+        const log = yield* MemoryEventLog.make({ maxEvents: 100 })
+        for (let i = 0; i < 5; i++) yield* log.append({ data: `retained ${i}` })
+        const url = yield* serve(app(log)).pipe(Effect.supervised(supervisor))
+        const port = Number(new URL(url).port)
+        const fibers = Effect.map(supervisor.value, (fs) => fs.length)
+        yield* realSleep(100) // the server's own fibers start
+        const baseFibers = yield* fibers
+        const baseTimers = timers()
+        let crashed: unknown = undefined
+        const onCrash = (e: unknown) => (crashed = e)
+        process.on("uncaughtException", onCrash)
+        yield* Effect.addFinalizer(() => Effect.sync(() => process.off("uncaughtException", onCrash)))
 
-      const cases = fc.sample(fc.oneof(getCase, postCase), { numRuns: 120, seed: 20261202 })
-      const answered = new Map<string, number>()
-      for (const c of cases) {
-        const outcome = yield* Effect.promise(() => run(port, c))
-        const what = JSON.stringify({ ...c, lastEventId: c.lastEventId?.slice(0, 80), query: c.query?.slice(0, 80), body: c.body && { ...c.body, text: c.body.text.slice(0, 80) } })
-        if (outcome.status !== undefined) {
-          expect(allowed(c), `${what} answered ${outcome.status}: ${outcome.text.slice(0, 300)}`).toContain(outcome.status)
-          answered.set(String(outcome.status), (answered.get(String(outcome.status)) ?? 0) + 1)
-          if (outcome.status === 400 || outcome.status === 413) expect(outcome.text.length).toBeLessThan(2000)
-        } else {
-          // no answer: only when the client left before the server could answer
-          expect(["after-send", "mid-body"], `${what}: no answer`).toContain(c.stage)
+        const cases = fc.sample(fc.oneof(getCase, postCase), { numRuns: 120, seed: 20261202 })
+        const answered = new Map<string, number>()
+        for (const c of cases) {
+          const outcome = yield* Effect.promise(() => run(port, c))
+          const what = JSON.stringify({
+            ...c,
+            lastEventId: c.lastEventId?.slice(0, 80),
+            query: c.query?.slice(0, 80),
+            body: c.body && { ...c.body, text: c.body.text.slice(0, 80) }
+          })
+          if (outcome.status !== undefined) {
+            expect(allowed(c), `${what} answered ${outcome.status}: ${outcome.text.slice(0, 300)}`).toContain(
+              outcome.status
+            )
+            answered.set(String(outcome.status), (answered.get(String(outcome.status)) ?? 0) + 1)
+            if (outcome.status === 400 || outcome.status === 413) expect(outcome.text.length).toBeLessThan(2000)
+          } else {
+            // no answer: only when the client left before the server could answer
+            expect(["after-send", "mid-body"], `${what}: no answer`).toContain(c.stage)
+          }
+          // after each request: every stream finalizer ran, no subscription, fiber or timer left
+          yield* eventually(Effect.sync(() => open), (n) => n === 0, 5000, `user streams closed after ${what}`)
+          yield* eventually(log.subscriberCount, (n) => n === 0, 5000, `subscriptions gone after ${what}`)
+          yield* eventually(fibers, (n) => n <= baseFibers, 5000, `fibers back to ${baseFibers} after ${what}`)
         }
-        // after each request: every stream finalizer ran, no subscription, fiber or timer left
-        yield* eventually(Effect.sync(() => open), (n) => n === 0, 5000, `user streams closed after ${what}`)
-        yield* eventually(log.subscriberCount, (n) => n === 0, 5000, `subscriptions gone after ${what}`)
-        yield* eventually(fibers, (n) => n <= baseFibers, 5000, `fibers back to ${baseFibers} after ${what}`)
-      }
-      yield* eventually(Effect.sync(timers), (n) => n <= baseTimers, 5000, `timers back to ${baseTimers}`)
-      expect(crashed).toBeUndefined()
-      // the server still answers
-      const last = yield* Effect.promise(() => run(port, { method: "GET", path: "/resume", query: undefined, lastEventId: "5", body: undefined, stage: "after-first-event" }))
-      expect(last.status).toBe(200)
-      expect(last.text).toContain("data: event 6")
-      // the generators reached the interesting answers
-      for (const status of ["200", "400", "413"]) expect(answered.get(status) ?? 0, `answers ${status}: ${JSON.stringify([...answered])}`).toBeGreaterThan(0)
-    }).pipe(Effect.scoped), 120_000)
+        yield* eventually(Effect.sync(timers), (n) => n <= baseTimers, 5000, `timers back to ${baseTimers}`)
+        expect(crashed).toBeUndefined()
+        // the server still answers
+        const last = yield* Effect.promise(() =>
+          run(port, {
+            method: "GET",
+            path: "/resume",
+            query: undefined,
+            lastEventId: "5",
+            body: undefined,
+            stage: "after-first-event"
+          })
+        )
+        expect(last.status).toBe(200)
+        expect(last.text).toContain("data: event 6")
+        // the generators reached the interesting answers
+        for (const status of ["200", "400", "413"]) {
+          expect(answered.get(status) ?? 0, `answers ${status}: ${JSON.stringify([...answered])}`).toBeGreaterThan(0)
+        }
+      }).pipe(Effect.scoped),
+    120_000
+  )
 })

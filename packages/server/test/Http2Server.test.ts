@@ -6,15 +6,17 @@ import { Sse } from "@streamwire/codec"
 import { Effect, Exit, Option, Ref, Schedule, Scope, Stream, Supervisor } from "effect"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
-import * as Path from "node:path"
 import * as Http2 from "node:http2"
+import * as Path from "node:path"
 import * as Http2Server from "../src/Http2Server.js"
 import { MemoryEventLog, NdjsonResponse, SseResponse } from "../src/index.js"
-import { connectH1, connectH2, serveH2, session } from "./http2Utils.js"
 import { eventually } from "../src/testing.js"
+import { connectH1, connectH2, serveH2, session } from "./http2Utils.js"
 import { ioTurn, promise } from "./utils.js"
 
-const certificate = await Effect.runPromise(Http2Server.devCertificate({ openssl: process.env["STREAMWIRE_OPENSSL"] || undefined }))
+const certificate = await Effect.runPromise(
+  Http2Server.devCertificate({ openssl: process.env["STREAMWIRE_OPENSSL"] || undefined })
+)
 afterAll(() => Fs.rmSync(Path.dirname(certificate.keyPath), { recursive: true, force: true }))
 
 const ev = (data: string, type?: string, id?: string) => Sse.unsafeEvent({ data, type, id })
@@ -37,7 +39,9 @@ describe("Http2Server", () => {
       const c = yield* Http2Server.devCertificate({ dir, openssl, hosts: ["streamwire.test"] })
       expect(c.cert).not.toBe(a.cert)
       expect(new Crypto.X509Certificate(c.cert).checkHost("streamwire.test")).toBe("streamwire.test")
-      const error = yield* Effect.flip(Http2Server.devCertificate({ dir: Path.join(dir, "none"), openssl: "/nonexistent/openssl" }))
+      const error = yield* Effect.flip(
+        Http2Server.devCertificate({ dir: Path.join(dir, "none"), openssl: "/nonexistent/openssl" })
+      )
       expect(error._tag).toBe("DevCertificateError")
       expect(error.message).toContain("openssl command is not installed")
     }))
@@ -45,7 +49,12 @@ describe("Http2Server", () => {
   describe("one port, both protocols, the header rules of each", () => {
     it.scopedLive("SSE: the same bytes over HTTP/2 and HTTP/1.1; Connection: keep-alive only on HTTP/1.1", () =>
       Effect.gen(function*() {
-        const events = Stream.make(ev("hello"), ev("two\nlines", "greeting", "1"), Sse.comment("c"), ev("", undefined, "2"))
+        const events = Stream.make(
+          ev("hello"),
+          ev("two\nlines", "greeting", "1"),
+          Sse.comment("c"),
+          ev("", undefined, "2")
+        )
         const { counts, origin } = yield* serveH2(
           HttpRouter.empty.pipe(
             HttpRouter.get("/events", SseResponse.make(events, { retry: "2 seconds", headers: { "x-extra": "yes" } }))
@@ -94,7 +103,7 @@ describe("Http2Server", () => {
         const h1 = yield* connectH1(`${origin}/rows`, certificate)
         yield* promise(() => h2.waitForEnd())
         yield* promise(() => h1.waitForEnd())
-        expect(h2.text).toBe('{"a":1}\n[2,"x"]\n"é"\n')
+        expect(h2.text).toBe("{\"a\":1}\n[2,\"x\"]\n\"é\"\n")
         expect(h1.text).toBe(h2.text)
         expect(h2.headers["content-type"]).toBe("application/x-ndjson")
       }))
@@ -105,10 +114,21 @@ describe("Http2Server", () => {
           HttpRouter.empty.pipe(
             HttpRouter.get(
               "/url",
-              Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
-                HttpServerResponse.text(Option.match(HttpServerRequest.toURL(request), { onNone: () => "-", onSome: String }), {
-                  headers: { "Keep-Alive": "timeout=5", "Proxy-Connection": "keep-alive", "Upgrade": "h2c", "x-kept": "1" }
-                }))
+              Effect.map(
+                HttpServerRequest.HttpServerRequest,
+                (request) =>
+                  HttpServerResponse.text(
+                    Option.match(HttpServerRequest.toURL(request), { onNone: () => "-", onSome: String }),
+                    {
+                      headers: {
+                        "Keep-Alive": "timeout=5",
+                        "Proxy-Connection": "keep-alive",
+                        "Upgrade": "h2c",
+                        "x-kept": "1"
+                      }
+                    }
+                  )
+              )
             )
           ),
           certificate
@@ -153,7 +173,11 @@ describe("Http2Server", () => {
         ).pipe(Effect.supervised(supervisor)) // every request fiber and its children
         const open = (s: Http2.ClientHttp2Session) =>
           Effect.forEach(["/log", "/own", "/log", "/own"], (path) => connectH2(s, path), { concurrency: "unbounded" })
-        const [a, b, c] = yield* Effect.all([session(origin, certificate), session(origin, certificate), session(origin, certificate)])
+        const [a, b, c] = yield* Effect.all([
+          session(origin, certificate),
+          session(origin, certificate),
+          session(origin, certificate)
+        ])
         const clients = [...yield* open(a), ...yield* open(b), ...yield* open(c)]
         expect(counts.openSessions).toBe(3)
         yield* eventually(log.subscriberCount, (n) => n === 6)
@@ -196,7 +220,10 @@ describe("Http2Server", () => {
         const { counts, origin } = yield* serveH2(
           HttpRouter.empty.pipe(
             HttpRouter.get("/cut", SseResponse.make(Stream.concat(three, SseResponse.abort), { heartbeat: false })),
-            HttpRouter.get("/ticks", SseResponse.make(Stream.fromSchedule(Schedule.spaced("20 millis")).pipe(Stream.map((n) => ev(String(n))))))
+            HttpRouter.get(
+              "/ticks",
+              SseResponse.make(Stream.fromSchedule(Schedule.spaced("20 millis")).pipe(Stream.map((n) => ev(String(n)))))
+            )
           ),
           certificate
         )
@@ -233,10 +260,17 @@ describe("Http2Server", () => {
         yield* eventually(log.subscriberCount, (n) => n === 4)
         yield* log.append({ data: "x" })
         yield* Effect.forEach([...clients, h1], (client) => promise(() => client.waitForEvents(1)), { discard: true })
-        yield* Scope.close(scope, Exit.void).pipe(Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "shutdown hung" }))
+        yield* Scope.close(scope, Exit.void).pipe(
+          Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "shutdown hung" })
+        )
         yield* eventually(log.subscriberCount, (n) => n === 0, 3000, "no subscriptions")
         yield* Effect.forEach([...clients, h1], (client) => promise(() => client.waitForEnd()), { discard: true })
-        yield* eventually(Effect.sync(() => goaway), (code) => code === Http2.constants.NGHTTP2_NO_ERROR, 3000, "a GOAWAY")
+        yield* eventually(
+          Effect.sync(() => goaway),
+          (code) => code === Http2.constants.NGHTTP2_NO_ERROR,
+          3000,
+          "a GOAWAY"
+        )
         expect(counts.openSessions).toBe(0)
         yield* eventually(Effect.sync(() => counts.openConnections), (n) => n === 0, 3000, "no connections")
       }))
@@ -285,51 +319,57 @@ describe("Http2Server", () => {
         expect(counts.sessions).toBe(1)
       }))
 
-    it.scopedLive("slow clients on one session: a stalled stream is dropped (disconnect), another keeps its newest events (drop-oldest), a third one reading is not held up", () =>
-      Effect.gen(function*() {
-        const log = yield* MemoryEventLog.make({ maxEvents: 50 })
-        const { origin } = yield* serveH2(
-          HttpRouter.empty.pipe(
-            HttpRouter.get("/events", SseResponse.fromEventLog(log, { bufferSize: 32, heartbeat: false })),
-            HttpRouter.get(
-              "/latest",
-              SseResponse.fromEventLog(log, { bufferSize: 16, onSlowClient: "drop-oldest", heartbeat: false })
-            )
-          ),
-          certificate
-        )
-        const s = yield* session(origin, certificate)
-        const fast = yield* connectH2(s, "/events", { truncateData: 8 })
-        const stalled = yield* connectH2(s, "/events", { paused: true, truncateData: 8 }) // never reads
-        const slow = yield* connectH2(s, "/latest", { paused: true, truncateData: 8 })
-        yield* eventually(log.subscriberCount, (n) => n === 3)
-        const payload = "x".repeat(16 * 1024)
-        const total = 600 // 9.6 MiB: far more than the stream windows (64 KiB) and the buffers
-        for (let i = 1; i <= total; i++) {
-          yield* log.append({ data: `${i} ${payload}` })
-          yield* ioTurn
-          if (i % 50 === 0) yield* promise(() => fast.waitForEvents(i - 40, 10_000))
-        }
-        yield* promise(() => fast.waitForEvents(total, 10_000))
-        expect(fast.events().map((e) => Number(e.data.split(" ")[0]))).toEqual(range(1, total).map(Number))
-        // the stalled stream was dropped, the drop-oldest one is still there
-        yield* eventually(log.subscriberCount, (n) => n === 2, 5000, "the stalled subscription to be dropped")
+    it.scopedLive(
+      "slow clients on one session: a stalled stream is dropped (disconnect), another keeps its newest events (drop-oldest), a third one reading is not held up",
+      () =>
+        Effect.gen(function*() {
+          const log = yield* MemoryEventLog.make({ maxEvents: 50 })
+          const { origin } = yield* serveH2(
+            HttpRouter.empty.pipe(
+              HttpRouter.get("/events", SseResponse.fromEventLog(log, { bufferSize: 32, heartbeat: false })),
+              HttpRouter.get(
+                "/latest",
+                SseResponse.fromEventLog(log, { bufferSize: 16, onSlowClient: "drop-oldest", heartbeat: false })
+              )
+            ),
+            certificate
+          )
+          const s = yield* session(origin, certificate)
+          const fast = yield* connectH2(s, "/events", { truncateData: 8 })
+          const stalled = yield* connectH2(s, "/events", { paused: true, truncateData: 8 }) // never reads
+          const slow = yield* connectH2(s, "/latest", { paused: true, truncateData: 8 })
+          yield* eventually(log.subscriberCount, (n) => n === 3)
+          const payload = "x".repeat(16 * 1024)
+          const total = 600 // 9.6 MiB: far more than the stream windows (64 KiB) and the buffers
+          for (let i = 1; i <= total; i++) {
+            yield* log.append({ data: `${i} ${payload}` })
+            yield* ioTurn
+            if (i % 50 === 0) yield* promise(() => fast.waitForEvents(i - 40, 10_000))
+          }
+          yield* promise(() => fast.waitForEvents(total, 10_000))
+          expect(fast.events().map((e) => Number(e.data.split(" ")[0]))).toEqual(range(1, total).map(Number))
+          // the stalled stream was dropped, the drop-oldest one is still there
+          yield* eventually(log.subscriberCount, (n) => n === 2, 5000, "the stalled subscription to be dropped")
 
-        // the stalled client, reading again, finds the end after what was buffered, in order
-        stalled.stream.resume()
-        yield* promise(() => stalled.waitForEnd(10_000))
-        const got = stalled.events().map((e) => Number(e.data.split(" ")[0]))
-        expect(got.length).toBeGreaterThan(0)
-        expect(got.length).toBeLessThan(total)
-        expect(got).toEqual(range(1, got.length).map(Number))
+          // the stalled client, reading again, finds the end after what was buffered, in order
+          stalled.stream.resume()
+          yield* promise(() => stalled.waitForEnd(10_000))
+          const got = stalled.events().map((e) => Number(e.data.split(" ")[0]))
+          expect(got.length).toBeGreaterThan(0)
+          expect(got.length).toBeLessThan(total)
+          expect(got).toEqual(range(1, got.length).map(Number))
 
-        // the slow one gets some, in order, up to the newest
-        slow.stream.resume()
-        yield* promise(() => slow.waitFor((c) => c.events().some((e) => e.data.startsWith(`${total} `)), 10_000, "the last event"))
-        const numbers = slow.events().map((e) => Number(e.data.split(" ")[0]))
-        expect(numbers.length).toBeLessThan(total)
-        expect([...numbers].sort((a, b) => a - b)).toEqual(numbers)
-        expect(yield* log.subscriberCount).toBe(2)
-      }), 60_000)
+          // the slow one gets some, in order, up to the newest
+          slow.stream.resume()
+          yield* promise(() =>
+            slow.waitFor((c) => c.events().some((e) => e.data.startsWith(`${total} `)), 10_000, "the last event")
+          )
+          const numbers = slow.events().map((e) => Number(e.data.split(" ")[0]))
+          expect(numbers.length).toBeLessThan(total)
+          expect([...numbers].sort((a, b) => a - b)).toEqual(numbers)
+          expect(yield* log.subscriberCount).toBe(2)
+        }),
+      60_000
+    )
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
+import { dataOf, eventLogContract } from "@streamwire/server/testing"
 import { Chunk, Effect, Fiber, Option, Stream, TestClock } from "effect"
 import { EventLog, MemoryEventLog } from "../src/index.js"
-import { dataOf, eventLogContract } from "@streamwire/server/testing"
 
 eventLogContract("MemoryEventLog", () => MemoryEventLog.layer({ maxEvents: 5 }), { retained: 5 })
 
@@ -32,7 +32,9 @@ describe("MemoryEventLog", () => {
       const old = yield* before.append({ data: "from the old process" })
       const log = yield* MemoryEventLog.make()
       yield* log.append({ data: "new" })
-      const got = Chunk.toArray(yield* log.subscribe({ after: old.lastEventId }).pipe(Stream.take(2), Stream.runCollect))
+      const got = Chunk.toArray(
+        yield* log.subscribe({ after: old.lastEventId }).pipe(Stream.take(2), Stream.runCollect)
+      )
       expect(got[0]).toMatchObject({ _tag: "Reset", reason: "unknown" })
       expect(dataOf(got.slice(1))).toEqual(["new"])
     }))

@@ -1,8 +1,8 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import { describe, expect, it } from "@effect/vitest"
+import { connect, eventually, serve } from "@streamwire/server/testing"
 import { Deferred, Effect, Ref, Schema, Stream } from "effect"
 import { NdjsonResponse, SseResponse } from "../src/index.js"
-import { connect, eventually, serve } from "@streamwire/server/testing"
 
 const Prompt = Schema.Struct({ prompt: Schema.String })
 
@@ -20,7 +20,10 @@ describe("NdjsonResponse", () => {
       const Row = Schema.Struct({ at: Schema.DateFromString, n: Schema.Number })
       const url = yield* serve(
         HttpRouter.empty.pipe(
-          HttpRouter.get("/rows", NdjsonResponse.make(Stream.make({ a: 1 }, [2, "x"], "é"), { headers: { "x-extra": "1" } })),
+          HttpRouter.get(
+            "/rows",
+            NdjsonResponse.make(Stream.make({ a: 1 }, [2, "x"], "é"), { headers: { "x-extra": "1" } })
+          ),
           HttpRouter.get("/typed", NdjsonResponse.schema(Stream.make({ at: new Date(0), n: 1 }), Row))
         )
       )
@@ -31,10 +34,10 @@ describe("NdjsonResponse", () => {
       expect(rows.headers["cache-control"]).toBe("no-cache, no-transform")
       expect(rows.headers["x-accel-buffering"]).toBe("no")
       expect(rows.headers["x-extra"]).toBe("1")
-      expect(rows.text).toBe('{"a":1}\n[2,"x"]\n"é"\n')
+      expect(rows.text).toBe("{\"a\":1}\n[2,\"x\"]\n\"é\"\n")
       const typed = yield* connect(`${url}/typed`)
       yield* Effect.promise(() => typed.waitForEnd())
-      expect(typed.text).toBe('{"at":"1970-01-01T00:00:00.000Z","n":1}\n')
+      expect(typed.text).toBe("{\"at\":\"1970-01-01T00:00:00.000Z\",\"n\":1}\n")
     }))
 
   it.scopedLive("a failure closes the response, or writes a last value of your choice", () =>
@@ -50,8 +53,8 @@ describe("NdjsonResponse", () => {
       const b = yield* connect(`${url}/last`)
       yield* Effect.promise(() => a.waitForEnd())
       yield* Effect.promise(() => b.waitForEnd())
-      expect(a.text).toBe('{"ok":true}\n')
-      expect(b.text).toBe('{"ok":true}\n{"error":"stream failed"}\n')
+      expect(a.text).toBe("{\"ok\":true}\n")
+      expect(b.text).toBe("{\"ok\":true}\n{\"error\":\"stream failed\"}\n")
     }))
 
   it.scopedLive("heartbeats are empty lines (skipped by NDJSON readers), only when asked", () =>
@@ -75,11 +78,18 @@ describe("POST then stream (the chat pattern)", () => {
       HttpRouter.empty.pipe(
         HttpRouter.post(
           "/chat",
-          SseResponse.fromJsonBody(Prompt, ({ prompt }) =>
-            answer(prompt).pipe(Stream.map((t) => ({ _tag: "SseEvent" as const, type: "token", data: t, lastEventId: "" }))))
+          SseResponse.fromJsonBody(
+            Prompt,
+            ({ prompt }) =>
+              answer(prompt).pipe(
+                Stream.map((t) => ({ _tag: "SseEvent" as const, type: "token", data: t, lastEventId: "" }))
+              )
+          )
         ),
-        HttpRouter.post("/chat.ndjson", NdjsonResponse.fromJsonBody(Prompt, ({ prompt }) =>
-          answer(prompt).pipe(Stream.map((token) => ({ token })))))
+        HttpRouter.post(
+          "/chat.ndjson",
+          NdjsonResponse.fromJsonBody(Prompt, ({ prompt }) => answer(prompt).pipe(Stream.map((token) => ({ token }))))
+        )
       )
     )
     return { url, release, finalized }
@@ -91,7 +101,7 @@ describe("POST then stream (the chat pattern)", () => {
       for (const path of ["/chat", "/chat.ndjson"]) {
         const cases: Array<[string, string, string]> = [
           ["not json {", "json", "the body is not valid JSON"],
-          ['{"prompt": 42}', "schema", "prompt"],
+          ["{\"prompt\": 42}", "schema", "prompt"],
           ["{}", "schema", "prompt"]
         ]
         for (const [body, reason, mentions] of cases) {
@@ -110,7 +120,11 @@ describe("POST then stream (the chat pattern)", () => {
   it.scopedLive("a good body streams tokens that arrive before the stream ends (SSE and NDJSON)", () =>
     Effect.gen(function*() {
       const { finalized, release, url } = yield* chatServer
-      const sse = yield* connect(`${url}/chat`, { method: "POST", headers: json, body: JSON.stringify({ prompt: "hello streaming world" }) })
+      const sse = yield* connect(`${url}/chat`, {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ prompt: "hello streaming world" })
+      })
       const nd = yield* connect(`${url}/chat.ndjson`, {
         method: "POST",
         headers: json,
@@ -125,19 +139,23 @@ describe("POST then stream (the chat pattern)", () => {
       expect(sse.ended).toBe(false)
       expect(nd.ended).toBe(false)
       expect(sse.events().map((e) => `${e.type}:${e.data}`)).toEqual(["token:hello", "token:streaming", "token:world"])
-      expect(nd.text).toBe('{"token":"hello"}\n{"token":"streaming"}\n{"token":"world"}\n')
+      expect(nd.text).toBe("{\"token\":\"hello\"}\n{\"token\":\"streaming\"}\n{\"token\":\"world\"}\n")
       yield* Deferred.succeed(release, undefined)
       yield* Effect.promise(() => sse.waitForEnd())
       yield* Effect.promise(() => nd.waitForEnd())
       expect(sse.events().map((e) => e.data)).toEqual(["hello", "streaming", "world", "[done]"])
-      expect(nd.text.endsWith('{"token":"[done]"}\n')).toBe(true)
+      expect(nd.text.endsWith("{\"token\":\"[done]\"}\n")).toBe(true)
       yield* eventually(Ref.get(finalized), (n) => n === 2)
     }))
 
   it.scopedLive("a client that aborts mid-answer stops the answer (its finalizer runs)", () =>
     Effect.gen(function*() {
       const { finalized, url } = yield* chatServer
-      const client = yield* connect(`${url}/chat.ndjson`, { method: "POST", headers: json, body: '{"prompt":"a b"}' })
+      const client = yield* connect(`${url}/chat.ndjson`, {
+        method: "POST",
+        headers: json,
+        body: "{\"prompt\":\"a b\"}"
+      })
       yield* Effect.promise(() => client.waitFor((c) => c.text.split("\n").length >= 3, 3000, "two lines"))
       client.close()
       yield* eventually(Ref.get(finalized), (n) => n === 1)

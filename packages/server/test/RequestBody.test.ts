@@ -2,9 +2,9 @@ import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import { NdjsonResponse, RequestBody, SseResponse } from "@streamwire/server"
+import { serve } from "@streamwire/server/testing"
 import { Effect, Schema, Stream } from "effect"
 import * as Http from "node:http"
-import { serve } from "@streamwire/server/testing"
 
 const Prompt = Schema.Struct({ prompt: Schema.String })
 
@@ -65,7 +65,14 @@ const send = (
       res.on("data", (c: Buffer) => parts.push(c))
       res.on("end", () => {
         req.destroy()
-        resume(Effect.succeed({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString(), beforeEnd }))
+        resume(
+          Effect.succeed({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(parts).toString(),
+            beforeEnd
+          })
+        )
       })
       res.on("error", (e) => resume(Effect.fail(e)))
     })
@@ -81,58 +88,78 @@ const send = (
 const big = (n: number) => new Uint8Array(n).fill(0x20)
 
 describe("request body limits", () => {
-  it.scopedLive("a Content-Length over the limit is answered 413 at once, before the body is sent", () =>
-    Effect.gen(function*() {
-      const url = yield* serve(router)
-      const answer = yield* send(`${url}/sse`, { contentLength: 20 * 1024 * 1024, chunks: ["{\"prompt\":"], hold: true })
-      expect(answer.status).toBe(413)
-      expect(answer.beforeEnd).toBe(true)
-      expect(answer.headers["connection"]).toBe("close")
-      expect(JSON.parse(answer.body)).toEqual({
-        error: "BodyTooLarge",
-        limit: 1024 * 1024,
-        message: "request body too large: 20971520 bytes, the limit is 1048576 bytes"
-      })
-    }), 20_000)
+  it.scopedLive(
+    "a Content-Length over the limit is answered 413 at once, before the body is sent",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* serve(router)
+        const answer = yield* send(`${url}/sse`, {
+          contentLength: 20 * 1024 * 1024,
+          chunks: ["{\"prompt\":"],
+          hold: true
+        })
+        expect(answer.status).toBe(413)
+        expect(answer.beforeEnd).toBe(true)
+        expect(answer.headers["connection"]).toBe("close")
+        expect(JSON.parse(answer.body)).toEqual({
+          error: "BodyTooLarge",
+          limit: 1024 * 1024,
+          message: "request body too large: 20971520 bytes, the limit is 1048576 bytes"
+        })
+      }),
+    20_000
+  )
 
-  it.scopedLive("a chunked body is counted: reading stops at the limit and 413 is answered while the client still sends", () =>
-    Effect.gen(function*() {
-      const url = yield* serve(router)
-      const answer = yield* send(`${url}/sse-small`, { chunks: ["{\"prompt\":\"", big(300)], hold: true })
-      expect(answer.status).toBe(413)
-      expect(answer.beforeEnd).toBe(true)
-      expect(JSON.parse(answer.body)).toMatchObject({ error: "BodyTooLarge", limit: 100 })
-      const ndjson = yield* send(`${url}/ndjson-small`, { chunks: [big(101)], hold: true })
-      expect(ndjson.status).toBe(413)
-    }), 20_000)
+  it.scopedLive(
+    "a chunked body is counted: reading stops at the limit and 413 is answered while the client still sends",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* serve(router)
+        const answer = yield* send(`${url}/sse-small`, { chunks: ["{\"prompt\":\"", big(300)], hold: true })
+        expect(answer.status).toBe(413)
+        expect(answer.beforeEnd).toBe(true)
+        expect(JSON.parse(answer.body)).toMatchObject({ error: "BodyTooLarge", limit: 100 })
+        const ndjson = yield* send(`${url}/ndjson-small`, { chunks: [big(101)], hold: true })
+        expect(ndjson.status).toBe(413)
+      }),
+    20_000
+  )
 
-  it.scopedLive("the default limit is 1 MiB: 1 MiB + 1 byte is refused, a body under it is read", () =>
-    Effect.gen(function*() {
-      const url = yield* serve(router)
-      const over = yield* send(`${url}/sse`, { chunks: [big(1024 * 1024 + 1)] })
-      expect(over.status).toBe(413)
-      const padded = `{"prompt":"ok"}`.padEnd(1024 * 1024 - 10, " ")
-      const under = yield* send(`${url}/sse`, { chunks: [padded] })
-      expect(under.status).toBe(200)
-      expect(under.body).toBe("data: ok\n\n")
-    }), 20_000)
+  it.scopedLive(
+    "the default limit is 1 MiB: 1 MiB + 1 byte is refused, a body under it is read",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* serve(router)
+        const over = yield* send(`${url}/sse`, { chunks: [big(1024 * 1024 + 1)] })
+        expect(over.status).toBe(413)
+        const padded = `{"prompt":"ok"}`.padEnd(1024 * 1024 - 10, " ")
+        const under = yield* send(`${url}/sse`, { chunks: [padded] })
+        expect(under.status).toBe(200)
+        expect(under.body).toBe("data: ok\n\n")
+      }),
+    20_000
+  )
 
-  it.scopedLive("a 900 KB body failing the Schema or not JSON gets a 400 that quotes a short excerpt only", () =>
-    Effect.gen(function*() {
-      const url = yield* serve(router)
-      const huge = "x".repeat(900_000)
-      const schema = yield* send(`${url}/sse`, { chunks: [JSON.stringify({ prompt: 1, other: huge })] })
-      expect(schema.status).toBe(400)
-      expect(schema.body.length).toBeLessThan(1000)
-      expect(JSON.parse(schema.body)).toMatchObject({ error: "InvalidBody", reason: "schema" })
-      const wrongType = yield* send(`${url}/sse`, { chunks: [JSON.stringify({ prompt: { nested: huge } })] })
-      expect(wrongType.status).toBe(400)
-      expect(wrongType.body.length).toBeLessThan(1000)
-      const notJson = yield* send(`${url}/sse`, { chunks: [`{"prompt": "${huge}`] })
-      expect(notJson.status).toBe(400)
-      expect(notJson.body.length).toBeLessThan(1000)
-      expect(JSON.parse(notJson.body)).toMatchObject({ error: "InvalidBody", reason: "json" })
-    }), 20_000)
+  it.scopedLive(
+    "a 900 KB body failing the Schema or not JSON gets a 400 that quotes a short excerpt only",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* serve(router)
+        const huge = "x".repeat(900_000)
+        const schema = yield* send(`${url}/sse`, { chunks: [JSON.stringify({ prompt: 1, other: huge })] })
+        expect(schema.status).toBe(400)
+        expect(schema.body.length).toBeLessThan(1000)
+        expect(JSON.parse(schema.body)).toMatchObject({ error: "InvalidBody", reason: "schema" })
+        const wrongType = yield* send(`${url}/sse`, { chunks: [JSON.stringify({ prompt: { nested: huge } })] })
+        expect(wrongType.status).toBe(400)
+        expect(wrongType.body.length).toBeLessThan(1000)
+        const notJson = yield* send(`${url}/sse`, { chunks: [`{"prompt": "${huge}`] })
+        expect(notJson.status).toBe(400)
+        expect(notJson.body.length).toBeLessThan(1000)
+        expect(JSON.parse(notJson.body)).toMatchObject({ error: "InvalidBody", reason: "json" })
+      }),
+    20_000
+  )
 
   it.scopedLive("RequestBody.stream and RequestBody.bytes hold their limit", () =>
     Effect.gen(function*() {

@@ -1,10 +1,10 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
+import { connect, eventually, serve } from "@streamwire/server/testing"
 import { Effect, Stream } from "effect"
 import { MemoryEventLog, SseResponse } from "../src/index.js"
 import { heapAfterGc, promise, realSleep } from "./utils.js"
-import { connect, eventually, serve } from "@streamwire/server/testing"
 
 // Issue 10 item 3: a stalled reader holds at most `bufferSize` messages (plus what the socket holds),
 // whatever the chunking of the source, under every policy; other clients are not slowed down.
@@ -41,7 +41,10 @@ describe("a stalled reader holds at most bufferSize messages, whatever the chunk
           )
           const log = yield* MemoryEventLog.make({ maxEvents: 10 })
           const url = yield* serve(HttpRouter.empty.pipe(
-            HttpRouter.get("/stalled", SseResponse.make(source, { bufferSize: BUFFER, onSlowClient: policy, heartbeat: false })),
+            HttpRouter.get(
+              "/stalled",
+              SseResponse.make(source, { bufferSize: BUFFER, onSlowClient: policy, heartbeat: false })
+            ),
             HttpRouter.get("/other", SseResponse.fromEventLog(log, { heartbeat: false }))
           ))
           const other = yield* connect(`${url}/other`)
@@ -66,7 +69,9 @@ describe("a stalled reader holds at most bufferSize messages, whatever the chunk
           latencies.sort((a, b) => a - b)
           const p99 = latencies[latencies.length - 1]!
           rows.push(
-            `| ${policy} | ${chunk.toLocaleString("en-US")} | ${produced.toLocaleString("en-US")} | ${(heap / 2 ** 20).toFixed(1)} MiB | ${p99.toFixed(1)} ms |`
+            `| ${policy} | ${chunk.toLocaleString("en-US")} | ${produced.toLocaleString("en-US")} | ${
+              (heap / 2 ** 20).toFixed(1)
+            } MiB | ${p99.toFixed(1)} ms |`
           )
           stalled.close()
           other.close()

@@ -1,9 +1,9 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import { describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
+import { connect, eventually, serve } from "@streamwire/server/testing"
 import { Deferred, Effect, Fiber, Option, Ref, Schedule, type Scope, Stream, Supervisor, TestClock } from "effect"
 import { EventLog, MemoryEventLog, SseResponse } from "../src/index.js"
-import { connect, eventually, serve } from "@streamwire/server/testing"
 import { promise, realSleep } from "./utils.js"
 
 const ev = (data: string, type?: string, id?: string) => Sse.unsafeEvent({ data, type, id })
@@ -50,19 +50,24 @@ describe("SseResponse", () => {
           HttpRouter.empty.pipe(
             HttpRouter.get(
               "/prices",
-              Stream.make({ symbol: "ACME", price: 42 }).pipe(SseResponse.schema(Price, { type: "price", heartbeat: false }))
+              Stream.make({ symbol: "ACME", price: 42 }).pipe(
+                SseResponse.schema(Price, { type: "price", heartbeat: false })
+              )
             )
           )
         )
         const client = yield* connect(`${url}/prices`)
         yield* promise(() => client.waitForEnd())
-        expect(client.text).toBe('event: price\ndata: {"symbol":"ACME","price":42}\n\n')
+        expect(client.text).toBe("event: price\ndata: {\"symbol\":\"ACME\",\"price\":42}\n\n")
       }))
 
     it.scopedLive("events are written as produced, not buffered until the end", () =>
       Effect.gen(function*() {
         const gate = yield* Deferred.make<void>()
-        const events = Stream.concat(Stream.make(ev("first")), Stream.fromEffect(Effect.as(Deferred.await(gate), ev("second"))))
+        const events = Stream.concat(
+          Stream.make(ev("first")),
+          Stream.fromEffect(Effect.as(Deferred.await(gate), ev("second")))
+        )
         const url = yield* serve(HttpRouter.empty.pipe(HttpRouter.get("/e", SseResponse.make(events))))
         const client = yield* connect(`${url}/e`)
         yield* promise(() => client.waitForEvents(1))
@@ -99,7 +104,9 @@ describe("SseResponse", () => {
     it.scopedLive("an event that would inject fields fails the stream before it is written", () =>
       Effect.gen(function*() {
         const bad: Sse.SseEvent = { _tag: "SseEvent", type: "x\ndata: injected", data: "d", lastEventId: "" }
-        const url = yield* serve(HttpRouter.empty.pipe(HttpRouter.get("/e", SseResponse.make(Stream.make(ev("a"), bad)))))
+        const url = yield* serve(
+          HttpRouter.empty.pipe(HttpRouter.get("/e", SseResponse.make(Stream.make(ev("a"), bad))))
+        )
         const client = yield* connect(`${url}/e`)
         yield* promise(() => client.waitForEnd())
         expect(client.text).toBe("data: a\n\nevent: stream-error\ndata: the stream failed\n\n")
@@ -148,7 +155,10 @@ describe("SseResponse", () => {
       }).pipe(Effect.scoped)
 
     const appendN = (log: EventLog.EventLog, from: number, to: number) =>
-      Effect.forEach(Array.from({ length: to - from + 1 }, (_, i) => String(from + i)), (n) => log.append({ type: "n", data: n }))
+      Effect.forEach(
+        Array.from({ length: to - from + 1 }, (_, i) => String(from + i)),
+        (n) => log.append({ type: "n", data: n })
+      )
 
     const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i))
 
@@ -254,7 +264,12 @@ describe("SseResponse", () => {
     it.scopedLive("fromEventLog(EventLog.EventLog): the EventLog service as a route", () =>
       Effect.gen(function*() {
         const url = yield* serve(
-          HttpRouter.empty.pipe(HttpRouter.get("/events", SseResponse.fromEventLog(EventLog.EventLog, { retry: "1 second", heartbeat: false })))
+          HttpRouter.empty.pipe(
+            HttpRouter.get(
+              "/events",
+              SseResponse.fromEventLog(EventLog.EventLog, { retry: "1 second", heartbeat: false })
+            )
+          )
         )
         const log = yield* EventLog.EventLog
         const client = yield* connect(`${url}/events`)
@@ -310,7 +325,11 @@ describe("SseResponse", () => {
         yield* promise(() => client.waitForEvents(25))
         const duringFlow = client.messages().filter((m) => m._tag === "Comment").length
         yield* promise(() =>
-          client.waitFor((c) => c.messages().filter((m) => m._tag === "Comment").length >= duringFlow + 2, 3000, "heartbeats")
+          client.waitFor(
+            (c) => c.messages().filter((m) => m._tag === "Comment").length >= duringFlow + 2,
+            3000,
+            "heartbeats"
+          )
         )
         client.close()
         expect(duringFlow).toBeLessThanOrEqual(1) // at most one, around the very first event

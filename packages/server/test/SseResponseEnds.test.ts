@@ -2,8 +2,8 @@ import { HttpRouter } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import { NdjsonResponse, SseResponse } from "@streamwire/server"
-import { Effect, Option, Stream } from "effect"
 import { connect, serve } from "@streamwire/server/testing"
+import { Effect, Option, Stream } from "effect"
 
 const numbered = (from: number, to: number) =>
   Stream.range(from, to).pipe(Stream.map((n) => Sse.unsafeEvent({ data: String(n), id: String(n) })))
@@ -28,7 +28,10 @@ const router = HttpRouter.empty.pipe(
   HttpRouter.get(
     "/abort-later",
     SseResponse.make(
-      Stream.concat(numbered(1, 3), Stream.fromEffect(Effect.sleep("50 millis")).pipe(Stream.drain, Stream.concat(SseResponse.abort))),
+      Stream.concat(
+        numbered(1, 3),
+        Stream.fromEffect(Effect.sleep("50 millis")).pipe(Stream.drain, Stream.concat(SseResponse.abort))
+      ),
       { heartbeat: false }
     )
   ),

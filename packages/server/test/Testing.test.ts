@@ -6,7 +6,9 @@ import { connect, dataOf, eventually, serve } from "@streamwire/server/testing"
 import { Chunk, Effect, Option, Stream } from "effect"
 
 const decoded = (text: string) =>
-  Chunk.toArray(Effect.runSync(Stream.make(text).pipe(Sse.decodeText({ include: ["comment", "retry"] }), Stream.runCollect)))
+  Chunk.toArray(
+    Effect.runSync(Stream.make(text).pipe(Sse.decodeText({ include: ["comment", "retry"] }), Stream.runCollect))
+  )
 
 describe("@streamwire/server/testing", () => {
   it.scopedLive("connect parses what the codec parses: CR, LF and CRLF line ends split anywhere, comments, retry, ids", () =>

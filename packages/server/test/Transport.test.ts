@@ -1,21 +1,26 @@
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
+import { connect, eventually, open, serve } from "@streamwire/server/testing"
 import { Effect, Metric, MetricLabel, Stream } from "effect"
 import { MemoryEventLog, NdjsonResponse, SseResponse } from "../src/index.js"
 import * as metrics from "../src/internal/metrics.js"
 import { nodeResponseOf } from "../src/internal/nodeResponse.js"
 import { promise } from "./utils.js"
-import { connect, eventually, open, serve } from "@streamwire/server/testing"
 
 const ev = (data: string, extra: Partial<{ type: string; id: string }> = {}) => Sse.unsafeEvent({ data, ...extra })
 
 /** The text of a response through the portable path (a web handler), up to `until` characters or its end. */
-const viaWeb = async (handler: (request: Request) => Promise<Response>, url: string, until = Infinity, headers?: Record<string, string>) => {
+const viaWeb = async (
+  handler: (request: Request) => Promise<Response>,
+  url: string,
+  until = Infinity,
+  headers?: Record<string, string>
+) => {
   const response = await handler(new Request(url, headers === undefined ? {} : { headers }))
   const reader = response.body!.getReader()
   const decoder = new TextDecoder()
@@ -49,7 +54,10 @@ describe("the Node fast path and the portable path", () => {
             { retry: "2 seconds", heartbeat: false }
           )
         ),
-        HttpRouter.get("/fails", SseResponse.make(Stream.concat(Stream.make(ev("before")), Stream.fail("boom")), { heartbeat: false })),
+        HttpRouter.get(
+          "/fails",
+          SseResponse.make(Stream.concat(Stream.make(ev("before")), Stream.fail("boom")), { heartbeat: false })
+        ),
         HttpRouter.get("/ndjson", NdjsonResponse.make(Stream.range(1, 50).pipe(Stream.map((n) => ({ n }))))),
         HttpRouter.get("/log", SseResponse.fromEventLog(log, { heartbeat: false, retry: "1 second" }))
       )
@@ -104,7 +112,8 @@ describe("metrics", () => {
     streamwire_resumes_total: metrics.resumes,
     streamwire_slow_clients_dropped_total: metrics.slowClientsDropped
   }
-  const counter = (name: keyof typeof counters, route: string) => Effect.map(tagged(counters[name], route), (s) => s.count)
+  const counter = (name: keyof typeof counters, route: string) =>
+    Effect.map(tagged(counters[name], route), (s) => s.count)
 
   it.scopedLive("open connections, events and bytes, heartbeats, resumes, resets, slow clients: per route", () =>
     Effect.gen(function*() {
@@ -147,7 +156,12 @@ describe("metrics", () => {
         yield* log.append({ data: big })
         yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
       }
-      yield* eventually(counter("streamwire_slow_clients_dropped_total", route), (n) => n === 1, 5000, "a slow client dropped")
+      yield* eventually(
+        counter("streamwire_slow_clients_dropped_total", route),
+        (n) => n === 1,
+        5000,
+        "a slow client dropped"
+      )
       stalled.close()
       yield* eventually(open, (n) => n === 0, 3000, "no open connection")
     }))

@@ -100,7 +100,8 @@ export class H2Client extends RawClient {
 export const connectH2 = (s: Http2.ClientHttp2Session, path: string, options?: OpenOptions) =>
   Effect.acquireRelease(Effect.promise(() => openH2(s, path, options)), (c) => Effect.sync(() => c.close()))
 
-const h1Agent = (certificate: Http2Server.DevCertificate) => new Https.Agent({ keepAlive: false, ca: certificate.cert, maxSockets: Infinity })
+const h1Agent = (certificate: Http2Server.DevCertificate) =>
+  new Https.Agent({ keepAlive: false, ca: certificate.cert, maxSockets: Infinity })
 
 /** One HTTP/1.1 request over TLS (ALPN offers only http/1.1), for the scope. */
 export const connectH1 = (url: string, certificate: Http2Server.DevCertificate, options: OpenOptions = {}) =>

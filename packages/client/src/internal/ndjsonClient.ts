@@ -14,7 +14,13 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { ConnectionLost, type TooManyRedirects, type DropCause, IdleTimeout, UnexpectedResponse } from "../ClientError.js"
+import {
+  ConnectionLost,
+  type DropCause,
+  IdleTimeout,
+  type TooManyRedirects,
+  UnexpectedResponse
+} from "../ClientError.js"
 import type * as NdjsonClient from "../NdjsonClient.js"
 import { describe, isTransport, type RequestInput, scopedClient, toRequest } from "./request.js"
 
@@ -40,7 +46,9 @@ export const stream = <A, I>(
       : client.execute(request).pipe(Effect.timeoutFail({ duration: idle, onTimeout: idleTimeout }))
     const response = yield* executed.pipe(
       Effect.mapError((error) =>
-        error._tag === "IdleTimeout" || isTransport(error) ? lost(error) : error as HttpClientError.RequestError | TooManyRedirects
+        error._tag === "IdleTimeout" || isTransport(error)
+          ? lost(error)
+          : error as HttpClientError.RequestError | TooManyRedirects
       )
     )
     type Out = Stream.Stream<A, NdjsonClient.NdjsonClientError>

@@ -50,7 +50,13 @@ export const describe = (request: HttpClientRequest.HttpClientRequest) => ({
 const credentialHeaders = ["authorization", "cookie", "proxy-authorization"] as const
 
 /** Headers that describe a request body: dropped when a redirect turns the request into a GET. */
-const bodyHeaders = ["content-type", "content-length", "content-encoding", "content-language", "content-location"] as const
+const bodyHeaders = [
+  "content-type",
+  "content-length",
+  "content-encoding",
+  "content-language",
+  "content-location"
+] as const
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308])
 
@@ -87,8 +93,8 @@ export const redirected = (
     ((status === 301 || status === 302) && request.method === "POST")
   if (!toGet && request.body._tag === "Stream") return undefined
   let headers = request.headers
-  if (toGet) for (const name of bodyHeaders) headers = Headers.remove(headers, name)
-  if (to.origin !== from.origin) for (const name of credentialHeaders) headers = Headers.remove(headers, name)
+  if (toGet) { for (const name of bodyHeaders) headers = Headers.remove(headers, name) }
+  if (to.origin !== from.origin) { for (const name of credentialHeaders) headers = Headers.remove(headers, name) }
   const next = HttpClientRequest.make(toGet ? "GET" : request.method)(to)
   return HttpClientRequest.modify(next, {
     headers,
@@ -100,7 +106,11 @@ export const redirected = (
 export interface Executor {
   readonly execute: (
     request: HttpClientRequest.HttpClientRequest
-  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | TooManyRedirects, Scope.Scope>
+  ) => Effect.Effect<
+    HttpClientResponse.HttpClientResponse,
+    HttpClientError.HttpClientError | TooManyRedirects,
+    Scope.Scope
+  >
 }
 
 const isNode = typeof globalThis.process === "object" && typeof globalThis.process?.versions?.node === "string"
@@ -139,7 +149,11 @@ export const scopedClient = (maxRedirects: number | undefined): Effect.Effect<Ex
       first: HttpClientRequest.HttpClientRequest,
       request: HttpClientRequest.HttpClientRequest,
       hops: number
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | TooManyRedirects, Scope.Scope> =>
+    ): Effect.Effect<
+      HttpClientResponse.HttpClientResponse,
+      HttpClientError.HttpClientError | TooManyRedirects,
+      Scope.Scope
+    > =>
       Effect.flatMap(manualRedirects(scoped.execute(request)), (response) => {
         const next = redirected(request, response.status, response.headers["location"])
         if (next === undefined) return Effect.succeed(response)

@@ -76,7 +76,10 @@ export const connect = <R = never>(
       const standalone: SharedSse.Role = { _tag: "Role", role: "standalone", tab, leader: undefined }
       return Stream.concat(
         Stream.succeed<SharedSse.Element>(standalone),
-        SseClient.events(resolveUrl(url, (globalThis as { location?: { href: string } }).location?.href), clientOptions(options))
+        SseClient.events(
+          resolveUrl(url, (globalThis as { location?: { href: string } }).location?.href),
+          clientOptions(options)
+        )
       )
     }
     const href = resolveUrl(url, platform.baseUrl)

@@ -26,11 +26,27 @@ import type * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import * as Stream from "effect/Stream"
-import { ConnectionLost, type TooManyRedirects, type DropCause, IdleTimeout, StreamEnded, UnexpectedResponse } from "../ClientError.js"
+import {
+  ConnectionLost,
+  type DropCause,
+  IdleTimeout,
+  StreamEnded,
+  type TooManyRedirects,
+  UnexpectedResponse
+} from "../ClientError.js"
 import type { ReconnectInput } from "../Reconnect.js"
 import { defaultSchedule } from "../Reconnect.js"
 import type * as SseClient from "../SseClient.js"
-import { describe, isTransport, mediaType, removeHeader, type RequestInput, scopedClient, toRequest, utf8HeaderValue } from "./request.js"
+import {
+  describe,
+  isTransport,
+  mediaType,
+  removeHeader,
+  type RequestInput,
+  scopedClient,
+  toRequest,
+  utf8HeaderValue
+} from "./request.js"
 
 type Element = SseClient.Element
 type Failure = SseClient.SseClientError

@@ -2,7 +2,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { excerptOf, InvalidLine, type LineTooLong, type MalformedUtf8, UnencodableValue } from "../CodecError.js"
-import { type LineSink, LineScanner } from "./lines.js"
+import { LineScanner, type LineSink } from "./lines.js"
 import type { Transducer } from "./transduce.js"
 import { SLICE, Utf8Decoder } from "./utf8.js"
 
@@ -72,7 +72,13 @@ export class NdjsonParser<A> {
   }
 
   private badLine(reason: "json" | "schema", source: string, cause: unknown): InvalidLine | undefined {
-    const error = new InvalidLine({ reason, line: this.line, offset: this.lineStart, excerpt: excerptOf(source), cause })
+    const error = new InvalidLine({
+      reason,
+      line: this.line,
+      offset: this.lineStart,
+      excerpt: excerptOf(source),
+      cause
+    })
     if (this.fail) return error
     this.bad.push(error)
     return undefined

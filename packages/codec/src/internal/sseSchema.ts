@@ -11,24 +11,25 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { excerptOf, InvalidEventData, type InvalidField } from "../CodecError.js"
 import type * as Sse from "../Sse.js"
-import { checkType, checkId } from "./sse.js"
+import { checkId, checkType } from "./sse.js"
 import { isStreamArg, transduce } from "./transduce.js"
 
 /** Maps each element, skipping it on `undefined` and failing the stream on a `Left`. */
-const mapEither = <A, B, X>(f: (a: A) => Either.Either<B, X> | undefined) =>
-<E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<B, E | X, R> =>
-  transduce<A, B, X>(() => ({
-    push(input, out) {
-      for (let i = 0; i < input.length; i++) {
-        const r = f(input[i]!)
-        if (r === undefined) continue
-        if (Either.isLeft(r)) return r.left
-        out.push(r.right)
-      }
-      return undefined
-    },
-    end: () => undefined
-  }))(self)
+const mapEither =
+  <A, B, X>(f: (a: A) => Either.Either<B, X> | undefined) =>
+  <E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<B, E | X, R> =>
+    transduce<A, B, X>(() => ({
+      push(input, out) {
+        for (let i = 0; i < input.length; i++) {
+          const r = f(input[i]!)
+          if (r === undefined) continue
+          if (Either.isLeft(r)) return r.left
+          out.push(r.right)
+        }
+        return undefined
+      },
+      end: () => undefined
+    }))(self)
 
 const invalidData = (e: Sse.SseEvent, cause: unknown) =>
   new InvalidEventData({ type: e.type, lastEventId: e.lastEventId, excerpt: excerptOf(e.data), cause })
@@ -55,14 +56,16 @@ export const decodeSchemas: typeof Sse.decodeSchemas = dual(
     const decoders = new Map<string, (u: string) => Either.Either<unknown, unknown>>()
     for (const type of Object.keys(schemas)) decoders.set(type, Schema.decodeEither(schemas[type]!))
     const fail = options?.onUnknownType === "fail"
-    return mapEither((e: Sse.SseEvent): Either.Either<Sse.TypedEvent<string, unknown>, InvalidEventData> | undefined => {
-      const decode = decoders.get(e.type)
-      if (decode === undefined) return fail ? Either.left(invalidData(e, noSchema(e.type))) : undefined
-      return Either.match(decode(e.data), {
-        onLeft: (cause) => Either.left(invalidData(e, cause)),
-        onRight: (data) => Either.right({ type: e.type, data, lastEventId: e.lastEventId })
-      })
-    })(self)
+    return mapEither(
+      (e: Sse.SseEvent): Either.Either<Sse.TypedEvent<string, unknown>, InvalidEventData> | undefined => {
+        const decode = decoders.get(e.type)
+        if (decode === undefined) return fail ? Either.left(invalidData(e, noSchema(e.type))) : undefined
+        return Either.match(decode(e.data), {
+          onLeft: (cause) => Either.left(invalidData(e, cause)),
+          onRight: (data) => Either.right({ type: e.type, data, lastEventId: e.lastEventId })
+        })
+      }
+    )(self)
   }
 )
 
@@ -109,7 +112,9 @@ export const encodeSchemas: typeof Sse.encodeSchemas = dual(
         const encode = encoders.get(o.type)
         const id = o.id ?? ""
         if (encode === undefined) {
-          return Either.left(new InvalidEventData({ type: o.type, lastEventId: id, excerpt: "", cause: noSchema(o.type) }))
+          return Either.left(
+            new InvalidEventData({ type: o.type, lastEventId: id, excerpt: "", cause: noSchema(o.type) })
+          )
         }
         return Either.match(encode(o.data), {
           onLeft: (cause) => Either.left(new InvalidEventData({ type: o.type, lastEventId: id, excerpt: "", cause })),

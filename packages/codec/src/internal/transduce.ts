@@ -25,37 +25,38 @@ export interface Transducer<In, Out, E> {
 }
 
 /** @internal */
-export const transduce = <In, Out, E2>(make: () => Transducer<In, Out, E2>) =>
-<E, R>(self: Stream.Stream<In, E, R>): Stream.Stream<Out, E | E2, R> =>
-  pipeThroughChannelOrFail(
-    self,
-    Channel.suspend(() => {
-      const machine = make()
-      const emit = (
-        out: Array<Out>,
-        error: E2 | undefined,
-        next: Channel.Channel<Chunk.Chunk<Out>, Chunk.Chunk<In>, E | E2, E, unknown, unknown>
-      ): Channel.Channel<Chunk.Chunk<Out>, Chunk.Chunk<In>, E | E2, E, unknown, unknown> => {
-        const work = machine.drain?.()
-        const after = error === undefined ? next : Channel.fail(error)
-        const then = work === undefined ? after : Channel.zipRight(Channel.fromEffect(work), after)
-        return out.length === 0 ? then : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), then)
-      }
-      const loop: Channel.Channel<Chunk.Chunk<Out>, Chunk.Chunk<In>, E | E2, E, unknown, unknown> = Channel
-        .readWithCause({
-          onInput: (chunk: Chunk.Chunk<In>) => {
-            const out: Array<Out> = []
-            return emit(out, machine.push(Chunk.toReadonlyArray(chunk), out), loop)
-          },
-          onFailure: (cause) => Channel.failCause(cause),
-          onDone: () => {
-            const out: Array<Out> = []
-            return emit(out, machine.end(out), Channel.void)
-          }
-        })
-      return loop
-    })
-  )
+export const transduce =
+  <In, Out, E2>(make: () => Transducer<In, Out, E2>) =>
+  <E, R>(self: Stream.Stream<In, E, R>): Stream.Stream<Out, E | E2, R> =>
+    pipeThroughChannelOrFail(
+      self,
+      Channel.suspend(() => {
+        const machine = make()
+        const emit = (
+          out: Array<Out>,
+          error: E2 | undefined,
+          next: Channel.Channel<Chunk.Chunk<Out>, Chunk.Chunk<In>, E | E2, E, unknown, unknown>
+        ): Channel.Channel<Chunk.Chunk<Out>, Chunk.Chunk<In>, E | E2, E, unknown, unknown> => {
+          const work = machine.drain?.()
+          const after = error === undefined ? next : Channel.fail(error)
+          const then = work === undefined ? after : Channel.zipRight(Channel.fromEffect(work), after)
+          return out.length === 0 ? then : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), then)
+        }
+        const loop: Channel.Channel<Chunk.Chunk<Out>, Chunk.Chunk<In>, E | E2, E, unknown, unknown> = Channel
+          .readWithCause({
+            onInput: (chunk: Chunk.Chunk<In>) => {
+              const out: Array<Out> = []
+              return emit(out, machine.push(Chunk.toReadonlyArray(chunk), out), loop)
+            },
+            onFailure: (cause) => Channel.failCause(cause),
+            onDone: () => {
+              const out: Array<Out> = []
+              return emit(out, machine.end(out), Channel.void)
+            }
+          })
+        return loop
+      })
+    )
 
 /**
  * For `dual` APIs with optional arguments: is the first argument a `Stream` (data-first call)?

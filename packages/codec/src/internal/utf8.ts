@@ -125,7 +125,10 @@ export class Utf8Decoder {
     }
     this.ascii = undefined
     if (start >= end) return head
-    if (head.length === 0 && start === 0 && clean === bytes.length && nodeBuffer !== undefined && nodeBuffer.isAscii(bytes)) {
+    if (
+      head.length === 0 && start === 0 && clean === bytes.length && nodeBuffer !== undefined &&
+      nodeBuffer.isAscii(bytes)
+    ) {
       this.ascii = bytes
       return latin1Slice.call(bytes, 0, bytes.length)
     }
@@ -137,7 +140,9 @@ export class Utf8Decoder {
 
 interface NodeBufferModule {
   readonly isAscii: (input: ArrayBufferView) => boolean
-  readonly Buffer: { readonly prototype: { readonly latin1Slice: (this: Uint8Array, start: number, end: number) => string } }
+  readonly Buffer: {
+    readonly prototype: { readonly latin1Slice: (this: Uint8Array, start: number, end: number) => string }
+  }
 }
 
 /** `node:buffer` where the runtime has it (Node ≥ 20.16), without a static import. */
@@ -159,7 +164,7 @@ const nodeBuffer: NodeBufferModule | undefined = (() => {
  *
  * @internal
  */
-export const latin1Slice: ((this: Uint8Array, start: number, end: number) => string) = nodeBuffer === undefined
+export const latin1Slice: (this: Uint8Array, start: number, end: number) => string = nodeBuffer === undefined
   ? function(this: Uint8Array, start: number, end: number) {
     return wholeDecoder.decode(this.subarray(start, end))
   }

@@ -103,7 +103,11 @@ export class RedisUnreachable extends Data.TaggedError("RedisUnreachable")<{
   readonly cause: unknown
 }> {
   override get message(): string {
-    const cause = this.cause instanceof Error ? this.cause.message : this.cause === undefined ? "no answer" : String(this.cause)
+    const cause = this.cause instanceof Error
+      ? this.cause.message
+      : this.cause === undefined
+      ? "no answer"
+      : String(this.cause)
     return `Redis at ${this.url} did not answer within ${Duration.format(this.timeout)}: ${cause}`
   }
 }
@@ -137,7 +141,6 @@ const toLogError = (operation: "append" | "subscribe" | "read") => (e: RedisCall
 
 // ---------------------------------------------------------------------------------------------
 // scripts
-
 
 /**
  * Appends, one or many in one call (what queued while the previous call was in flight): each
@@ -255,7 +258,9 @@ const decodeHandshake = (raw: unknown): Handshake => {
 /** `XREAD` reply for one key: `[[key, entries]]` or null. */
 const decodeRead = (raw: unknown): Array<Entry> => {
   if (raw === null) return []
-  if (!Array.isArray(raw) || !Array.isArray(raw[0])) throw new UnexpectedReply(`unexpected XREAD reply: ${JSON.stringify(raw)}`)
+  if (!Array.isArray(raw) || !Array.isArray(raw[0])) {
+    throw new UnexpectedReply(`unexpected XREAD reply: ${JSON.stringify(raw)}`)
+  }
   return decodeEntries(raw[0][1])
 }
 
@@ -321,7 +326,9 @@ const createClient = (options: Options): Redis => {
 }
 
 /** The two connections of a log: commands, and the blocking reader. @internal */
-export const connect = (options: Options): Effect.Effect<{ client: Client; reader: Redis }, EventLog.EventLogError, Scope.Scope> =>
+export const connect = (
+  options: Options
+): Effect.Effect<{ client: Client; reader: Redis }, EventLog.EventLogError, Scope.Scope> =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
     let lastError: Error | undefined
@@ -385,12 +392,16 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
 
     const handshake = (start: string) =>
       call(() => client.streamwireHandshake(key, start, String(o.batch))).pipe(
-        Effect.flatMap((raw) => Effect.try({ try: () => decodeHandshake(raw), catch: (cause) => new RedisCallError({ cause }) }))
+        Effect.flatMap((raw) =>
+          Effect.try({ try: () => decodeHandshake(raw), catch: (cause) => new RedisCallError({ cause }) })
+        )
       )
 
     const readAfter = (id: string) =>
       call(() => client.xrange(key, "(" + id, "+", "COUNT", o.batch)).pipe(
-        Effect.flatMap((raw) => Effect.try({ try: () => decodeEntries(raw), catch: (cause) => new RedisCallError({ cause }) }))
+        Effect.flatMap((raw) =>
+          Effect.try({ try: () => decodeEntries(raw), catch: (cause) => new RedisCallError({ cause }) })
+        )
       )
 
     // --- the tail fiber: follows the stream with XREAD BLOCK on the reader connection, forever
@@ -412,7 +423,9 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
         const entries = yield* logRetry(
           "XREAD",
           call(() => reader.xread("COUNT", o.batch, "BLOCK", o.blockMillis, "STREAMS", key, from)).pipe(
-            Effect.flatMap((raw) => Effect.try({ try: () => decodeRead(raw), catch: (cause) => new RedisCallError({ cause }) }))
+            Effect.flatMap((raw) =>
+              Effect.try({ try: () => decodeRead(raw), catch: (cause) => new RedisCallError({ cause }) })
+            )
           )
         )
         if (entries.length > 0) yield* publish(entries)
@@ -534,7 +547,9 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
         }
       })
 
-    const subscribe = (subscribeOptions?: EventLog.SubscribeOptions): Stream.Stream<EventLog.LogItem, EventLog.EventLogError> =>
+    const subscribe = (
+      subscribeOptions?: EventLog.SubscribeOptions
+    ): Stream.Stream<EventLog.LogItem, EventLog.EventLogError> =>
       Stream.unwrapScoped(Effect.gen(function*() {
         const first = yield* start(subscribeOptions).pipe(Effect.mapError(toLogError("subscribe")))
         yield* Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--))

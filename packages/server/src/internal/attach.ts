@@ -63,7 +63,6 @@ export type Attached = Entry | Reset
 /** @internal */
 export const attachable = (log: EventLog): log is EventLog & Attachable => AttachTypeId in log
 
-
 /**
  * What a connection following `log` reads: the log's own pushes when it can attach and the
  * connection may be ended rather than wait (`push`), else its `subscribe` stream; and `share`,

@@ -420,7 +420,9 @@ export abstract class Connection<A> {
           else self.leaveHeartbeat = leave
         } else {
           const tick = Effect.sync(() => self.tick())
-          self.addFiber(yield* fork(tick.pipe(Effect.schedule(hb.schedule), Effect.catchAllCause(() => Effect.void), Effect.asVoid)))
+          self.addFiber(
+            yield* fork(tick.pipe(Effect.schedule(hb.schedule), Effect.catchAllCause(() => Effect.void), Effect.asVoid))
+          )
         }
       }
     })
@@ -551,7 +553,9 @@ export const body = <A, E>(source: Source<A, E>, config: Config<A>): Stream.Stre
       Effect.sync(() => new PullConnection(config)),
       (c) => Effect.sync(() => c.close())
     )
-    connection.writer = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<unknown, unknown>>((fiber) => Effect.succeed(fiber))
+    connection.writer = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<unknown, unknown>>((fiber) =>
+      Effect.succeed(fiber)
+    )
     // the source and the schedule fibers are children of the writer: they end with it
     yield* connection.run(source)
     return connection.pull

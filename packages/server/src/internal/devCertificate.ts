@@ -93,9 +93,23 @@ export const devCertificate = (options?: DevCertificateOptions): Effect.Effect<D
     }
     const san = hosts.map((h) => (isIp(h) ? `IP:${h}` : `DNS:${h}`)).join(",")
     const args = [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", keyPath, "-out", certPath, "-days", String(days),
-      "-subj", "/CN=streamwire development", "-addext", `subjectAltName=${san}`
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-days",
+      String(days),
+      "-subj",
+      "/CN=streamwire development",
+      "-addext",
+      `subjectAltName=${san}`
     ]
     return Effect.async<DevCertificate, DevCertificateError>((resume) => {
       execFile(options?.openssl ?? "openssl", args, { timeout: 30_000 }, (error, _stdout, stderr) => {

@@ -16,12 +16,12 @@
  *
  * @internal
  */
+import type * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type * as Etag from "@effect/platform/Etag"
 import type * as HttpPlatform from "@effect/platform/HttpPlatform"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import type * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type * as Effect from "effect/Effect"
 import type { LazyArg } from "effect/Function"
 import type * as Layer from "effect/Layer"
@@ -52,7 +52,9 @@ const stripHeaders = (headers: OutgoingHeaders): OutgoingHeaders => {
   if (Array.isArray(headers)) {
     if (headers.length === 0) return headers
     if (Array.isArray(headers[0])) {
-      return (headers as unknown as Array<[string, unknown]>).filter(([k]) => !isForbidden(k)) as unknown as OutgoingHeaders
+      return (headers as unknown as Array<[string, unknown]>).filter(([k]) =>
+        !isForbidden(k)
+      ) as unknown as OutgoingHeaders
     }
     const out: Array<Http.OutgoingHttpHeader> = []
     for (let i = 0; i + 1 < headers.length; i += 2) {
@@ -94,7 +96,10 @@ export class Http2Response extends Http2.Http2ServerResponse {
   override writeHead(statusCode: number, a?: string | Http.OutgoingHttpHeaders, b?: Http.OutgoingHttpHeaders): this {
     // a status message does not exist in HTTP/2 (Node warns and ignores it): leave it out.
     // Node also takes headers as an array (typed as an object only)
-    return super.writeHead(statusCode, stripHeaders(typeof a === "string" ? b : a) as Http.OutgoingHttpHeaders | undefined)
+    return super.writeHead(
+      statusCode,
+      stripHeaders(typeof a === "string" ? b : a) as Http.OutgoingHttpHeaders | undefined
+    )
   }
 }
 
@@ -104,8 +109,15 @@ export class Http2Response extends Http2.Http2ServerResponse {
  * @internal
  */
 export class Http2Request extends Http2.Http2ServerRequest {
-  constructor(stream: Http2.ServerHttp2Stream, headers: Http.IncomingHttpHeaders, options: unknown, rawHeaders: Array<string>) {
-    if (headers["host"] === undefined && typeof headers[":authority"] === "string") headers["host"] = headers[":authority"]
+  constructor(
+    stream: Http2.ServerHttp2Stream,
+    headers: Http.IncomingHttpHeaders,
+    options: unknown,
+    rawHeaders: Array<string>
+  ) {
+    if (headers["host"] === undefined && typeof headers[":authority"] === "string") {
+      headers["host"] = headers[":authority"]
+    }
     // @ts-expect-error the constructor's parameters are not in Node's type declarations
     super(stream, headers, options, rawHeaders)
   }
@@ -169,5 +181,7 @@ export const layerServer = (
 export const layer = (
   evaluate: LazyArg<Http2.Http2SecureServer | Http2.Http2Server>,
   options: Net.ListenOptions
-): Layer.Layer<HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext | HttpServer.HttpServer, ServeError> =>
-  NodeHttpServer.layer(asHttp(evaluate), options)
+): Layer.Layer<
+  HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext | HttpServer.HttpServer,
+  ServeError
+> => NodeHttpServer.layer(asHttp(evaluate), options)

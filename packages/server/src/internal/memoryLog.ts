@@ -150,7 +150,10 @@ export const make = (options?: Options): Effect.Effect<EventLog & Attachable & P
       })
 
     /** What a subscription starts with (after the store is trimmed to now). */
-    const replayOf = <A>(subscribeOptions: SubscribeOptions | undefined, f: (entries: ReadonlyArray<Entry>) => Array<A>): Array<A | Reset> => {
+    const replayOf = <A>(
+      subscribeOptions: SubscribeOptions | undefined,
+      f: (entries: ReadonlyArray<Entry>) => Array<A>
+    ): Array<A | Reset> => {
       const after = afterId(subscribeOptions)
       let replay: Array<A | Reset>
       if (Option.isNone(after)) {

@@ -12,10 +12,10 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as MetricLabel from "effect/MetricLabel"
-import * as Option from "effect/Option"
 import * as Metric from "effect/Metric"
+import type * as MetricLabel from "effect/MetricLabel"
 import * as MetricLabelModule from "effect/MetricLabel"
+import * as Option from "effect/Option"
 
 /** @internal */
 export const connectionsOpen = Metric.gauge("streamwire_connections_open", {

@@ -11,8 +11,8 @@
  */
 import { Sse } from "@streamwire/codec"
 import * as Either from "effect/Either"
-import type { Out } from "./connection.js"
 import type { Entry } from "./attach.js"
+import type { Out } from "./connection.js"
 
 const encoder = new TextEncoder()
 

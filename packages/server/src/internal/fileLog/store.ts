@@ -134,7 +134,11 @@ export class Store {
     /** The newest records of the open segment, oldest first (at most `tailEvents`). */
     readonly recent: ReadonlyArray<Record>,
     /** What start-up found and did, for the tests and the logs. */
-    readonly recovery: { readonly truncatedBytes: number; readonly scannedBytes: number; readonly stop: Rec.Stop | undefined }
+    readonly recovery: {
+      readonly truncatedBytes: number
+      readonly scannedBytes: number
+      readonly stop: Rec.Stop | undefined
+    }
   ) {
     this.segments = segments
     this.handle = handle
@@ -209,8 +213,19 @@ export class Store {
           continue
         }
         const scanned = await scanOpen(path, first, config.tailEvents)
-        recovery = { truncatedBytes: recovery.truncatedBytes + scanned.truncated, scannedBytes: recovery.scannedBytes + scanned.size, stop: scanned.stop ?? recovery.stop }
-        const seg: Segment = { firstSeq: first, lastSeq: scanned.lastSeq, lastAt: scanned.lastAt, size: scanned.size, path, sealed: false }
+        recovery = {
+          truncatedBytes: recovery.truncatedBytes + scanned.truncated,
+          scannedBytes: recovery.scannedBytes + scanned.size,
+          stop: scanned.stop ?? recovery.stop
+        }
+        const seg: Segment = {
+          firstSeq: first,
+          lastSeq: scanned.lastSeq,
+          lastAt: scanned.lastAt,
+          size: scanned.size,
+          path,
+          sealed: false
+        }
         const isNewest = i === open.length - 1
         if (!isNewest) {
           if (seg.size === 0) {
@@ -230,7 +245,14 @@ export class Store {
       }
       if (activeSeg === undefined) {
         const first = prev === undefined ? 1 : prev.lastSeq + 1
-        activeSeg = { firstSeq: first, lastSeq: first - 1, lastAt: prev?.lastAt ?? 0, size: 0, path: Path.join(dir, `${pad(first)}.open`), sealed: false }
+        activeSeg = {
+          firstSeq: first,
+          lastSeq: first - 1,
+          lastAt: prev?.lastAt ?? 0,
+          size: 0,
+          path: Path.join(dir, `${pad(first)}.open`),
+          sealed: false
+        }
       }
       const handle = await FsP.open(activeSeg.path, "a")
       await fsyncDir(dir)
@@ -340,7 +362,14 @@ export class Store {
     }
     await sealSegment(old)
     const first = old.lastSeq + 1
-    const seg: Segment = { firstSeq: first, lastSeq: first - 1, lastAt: old.lastAt, size: 0, path: Path.join(Path.dirname(old.path), `${pad(first)}.open`), sealed: false }
+    const seg: Segment = {
+      firstSeq: first,
+      lastSeq: first - 1,
+      lastAt: old.lastAt,
+      size: 0,
+      path: Path.join(Path.dirname(old.path), `${pad(first)}.open`),
+      sealed: false
+    }
     this.handle = await FsP.open(seg.path, "a")
     this.segments.push(seg)
     if (this.config.syncEveryMillis === 0) await fsyncDir(Path.dirname(seg.path))
@@ -505,7 +534,9 @@ export class Cursor {
   async read(max: number): Promise<Array<Record>> {
     const out: Array<Record> = []
     while (out.length === 0 && this.next <= this.store.committed) {
-      if (this.segment === undefined || this.next > this.segment.lastSeq && this.segment.sealed) await this.openAt(this.next)
+      if (this.segment === undefined || this.next > this.segment.lastSeq && this.segment.sealed) {
+        await this.openAt(this.next)
+      }
       const seg = this.segment!
       const end = seg.size // committed bytes of the segment now
       if (this.pos >= end) {

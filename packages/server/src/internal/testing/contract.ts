@@ -22,7 +22,8 @@ export interface ContractOptions {
 export const dataOf = (items: ReadonlyArray<EventLog.LogItem>): Array<string> =>
   items.map((i) => (i._tag === "Reset" ? `reset:${i.reason}` : i.data))
 
-const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => String(from + i))
+const range = (from: number, to: number) =>
+  Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => String(from + i))
 
 export const eventLogContract = (
   name: string,
