@@ -1,3 +1,4 @@
+// dprint-ignore-file: dprint 0.96.1 does not reach a stable format on this file (it bails after 5 tries); kept as written
 /**
  * The file log as an `EventLog`: `store.ts` keeps the events on disk; an in-memory log
  * (`../memoryLog.ts`, given this log's id epoch and sequence numbers) holds the newest
