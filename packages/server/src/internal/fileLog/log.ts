@@ -26,21 +26,14 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { EventInput, EventLog, LogItem, Reset, SubscribeOptions } from "../../EventLog.js"
+import type * as FileEventLog from "../../FileEventLog.js"
 import { afterId, EventLogError } from "../../EventLog.js"
 import * as memoryLog from "../memoryLog.js"
 import type * as Rec from "./record.js"
 import { type Config, Cursor, OpenFailure, Store } from "./store.js"
 
-/** @internal */
-export interface Options {
-  readonly directory: string
-  readonly maxEvents?: number | undefined
-  readonly maxAge?: Duration.DurationInput | undefined
-  readonly maxBytes?: number | undefined
-  readonly segmentBytes?: number | undefined
-  readonly sync?: "always" | { readonly every: Duration.DurationInput } | undefined
-  readonly tailEvents?: number | undefined
-}
+/** The public options are the internal ones (one definition, documented in FileEventLog.ts). */
+export type Options = FileEventLog.Options
 
 /** @internal */
 export const DEFAULT_MAX_EVENTS = 100_000
