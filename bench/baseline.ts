@@ -4,15 +4,18 @@
  */
 import * as Http from "node:http"
 
+/** The headers of the baseline's SSE responses. */
+export const baselineHeaders = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  "connection": "keep-alive",
+  "x-accel-buffering": "no"
+}
+
 /** A `node:http` server that answers every request with an SSE response added to `clients`. */
 export const baselineServer = (clients: Set<Http.ServerResponse>): Http.Server =>
   Http.createServer((_req, res) => {
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      "connection": "keep-alive",
-      "x-accel-buffering": "no"
-    })
+    res.writeHead(200, baselineHeaders)
     res.write("")
     clients.add(res)
     res.on("close", () => clients.delete(res))

@@ -30,7 +30,7 @@ import { type ChildProcess, execSync, fork, spawn } from "node:child_process"
 import * as Http from "node:http"
 import * as Os from "node:os"
 import { fileURLToPath } from "node:url"
-import { baselineServer } from "./baseline.js"
+import { baselineHeaders, baselineServer } from "./baseline.js"
 
 const flag = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`)
@@ -91,12 +91,7 @@ const serve = async (kind: string) => {
     server.removeAllListeners("request")
     server.on("request", (req: Http.IncomingMessage, res: Http.ServerResponse) => {
       if (req.url !== "/paced") return common(req, res)
-      res.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        "connection": "keep-alive",
-        "x-accel-buffering": "no"
-      })
+      res.writeHead(200, baselineHeaders)
       res.write("")
       let s = 0
       const timer = setInterval(
@@ -309,9 +304,10 @@ const openClients = async (
   return { clients, requests, failed }
 }
 
-const run = async (kind: "baseline" | "streamwire"): Promise<Result> => {
+/** Starts a server process (`--serve kind`) and gives its IPC replies by key, and its stats. */
+const serverProcess = (kind: "baseline" | "streamwire", label: string) => {
   const name = kind === "baseline" ? "node:http baseline" : "streamwire"
-  console.log(`\n== ${name}`)
+  console.log(`\n== ${name}${label}`)
   const child: ChildProcess = fork(self, ["--serve", kind, ...process.argv.slice(2)], {
     execArgv: ["--conditions=@streamwire/source", "--import", "tsx", "--expose-gc"],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
@@ -333,6 +329,11 @@ const run = async (kind: "baseline" | "streamwire"): Promise<Result> => {
     child.send({ cmd: "stats" })
     return (await next<{ stats: Stats }>("stats")).stats
   }
+  return { name, child, next, stats }
+}
+
+const run = async (kind: "baseline" | "streamwire"): Promise<Result> => {
+  const { name, child, next, stats } = serverProcess(kind, "")
   const publish = async (n: number, from: number) => {
     child.send({ cmd: "publish", n, from })
     return (await next<{ at: number }>("published")).at
@@ -443,29 +444,7 @@ interface PacedResult {
 }
 
 const runPaced = async (kind: "baseline" | "streamwire"): Promise<PacedResult> => {
-  const name = kind === "baseline" ? "node:http baseline" : "streamwire"
-  console.log(`\n== ${name} (paced)`)
-  const child: ChildProcess = fork(self, ["--serve", kind, ...process.argv.slice(2)], {
-    execArgv: ["--import", "tsx", "--expose-gc"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"]
-  })
-  const messages: Array<Record<string, unknown>> = []
-  let waiter: (() => void) | undefined
-  child.on("message", (m) => {
-    messages.push(m as Record<string, unknown>)
-    waiter?.()
-  })
-  const next = async <A>(key: string): Promise<A> => {
-    for (;;) {
-      const i = messages.findIndex((m) => key in m)
-      if (i >= 0) return messages.splice(i, 1)[0] as A
-      await new Promise<void>((r) => (waiter = r))
-    }
-  }
-  const stats = async () => {
-    child.send({ cmd: "stats" })
-    return (await next<{ stats: Stats }>("stats")).stats
-  }
+  const { name, child, next, stats } = serverProcess(kind, " (paced)")
   const agent = new Http.Agent({ keepAlive: false, maxSockets: Infinity })
   const requests: Array<Http.ClientRequest> = []
   try {
