@@ -27,6 +27,15 @@ const only = (part: string) => onlyArg === undefined || onlyArg.slice(7).split("
 /** `--groups=0,2`: only these decoding corpora (0–2 SSE, 3 NDJSON). */
 const groupsArg = process.argv.find((a) => a.startsWith("--groups="))
 const onlyGroup = (g: number) => groupsArg === undefined || groupsArg.slice(9).split(",").map(Number).includes(g)
+/** `--impls=0,1,4`: only these implementations of each decoding group (their index in the group). */
+const implsArg = process.argv.find((a) => a.startsWith("--impls="))
+const onlyImpl = (i: number) => implsArg === undefined || implsArg.slice(8).split(",").map(Number).includes(i)
+/** `--repeat=3`: each case in 3 fresh processes; the median is shown, with the range of the runs. */
+const repeatArg = process.argv.find((a) => a.startsWith("--repeat="))
+const repeat = repeatArg === undefined ? 1 : Math.max(1, Number(repeatArg.slice(9)))
+/** `--node-flags=--no-allocation-site-pretenuring,…`: V8/Node flags for the case processes. */
+const nodeFlagsArg = process.argv.find((a) => a.startsWith("--node-flags="))
+const nodeFlags = nodeFlagsArg === undefined ? [] : nodeFlagsArg.slice(13).split(",").filter((f) => f !== "")
 const MiB = 1024 * 1024
 const SIZE = (quick ? 2 : 8) * MiB
 
@@ -122,15 +131,37 @@ const reads = (bytes: Uint8Array, size: number): Array<Uint8Array> => {
 type Impl = (chunks: ReadonlyArray<Uint8Array>) => Promise<number>
 
 /**
- * How a consumer drains the decoded stream. "eager": `Stream.runFold`, the work done as each chunk
- * arrives. "deferred": `Stream.runForEachChunk((c) => Effect.sync(() => …read c…))`, a closure that
- * captures the chunk and runs a moment later — what `runForEach(f)` and most application code look
- * like; with Effect 3.22 on Node 20 it keeps chunks alive across scavenges (see the README).
+ * How a consumer drains the decoded stream.
+ *
+ * - "eager": `Stream.runFold`, the work done as each element arrives (the issue's eager drain);
+ * - "chunk": `Stream.runForEachChunk((c) => { …work on c…; return Effect.void })`, the work done as
+ *   each chunk arrives, nothing captured;
+ * - "deferred": `Stream.runForEachChunk((c) => Effect.sync(() => …read c…))`, a closure that
+ *   captures the chunk and runs a moment later — what `runForEach(f)` and most application code
+ *   look like; with Effect 3.22 on Node 20 it trips V8's allocation-site pretenuring (see the README);
+ * - "pull": the same `Effect.sync` per chunk, run by a fiber that pulls the chunks itself
+ *   (`Stream.toPull`) instead of inside the stream's sink.
  */
-type Drain = "eager" | "deferred"
+type Drain = "eager" | "chunk" | "deferred" | "pull"
 const drain = <A, E>(stream: Stream.Stream<A, E>, how: Drain): Promise<number> => {
   if (how === "eager") return Effect.runPromise(Stream.runFold(stream, 0, (n) => n + 1))
   let n = 0
+  if (how === "chunk") {
+    return Effect.runPromise(Stream.runForEachChunk(stream, (c) => {
+      n += c.length
+      return Effect.void
+    })).then(() => n)
+  }
+  if (how === "pull") {
+    return Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const pull = yield* Stream.toPull(stream)
+      while (true) {
+        const c = yield* Effect.option(pull)
+        if (Option.isNone(c)) return n
+        yield* Effect.sync(() => (n += c.value.length))
+      }
+    })))
+  }
   return Effect.runPromise(Stream.runForEachChunk(stream, (c) => Effect.sync(() => (n += c.length)))).then(() => n)
 }
 const countStream = <A, E>(stream: Stream.Stream<A, E>) => drain(stream, "deferred")
@@ -357,6 +388,8 @@ interface Group {
 const sseImpls = [
   ["streamwire Sse.decode, eager drain", oursSse("eager")],
   ["streamwire Sse.decode, deferred drain", oursSse("deferred")],
+  ["streamwire Sse.decode, eager per-chunk drain", oursSse("chunk")],
+  ["streamwire Sse.decode, deferred drain through Stream.toPull", oursSse("pull")],
   ["streamwire Sse.decodeText (after Stream.decodeText), eager drain", oursSseText("eager")],
   ["streamwire staged Utf8.decode → Lines.split → Sse.parse, eager drain", oursSseStaged("eager")],
   ["(diagnostic) the same decoder without a Stream", oursSseNoStream],
@@ -385,6 +418,8 @@ const groups: ReadonlyArray<Group> = [
     impls: [
       ["streamwire Ndjson.decode, eager drain", oursNdjson("eager")],
       ["streamwire Ndjson.decode, deferred drain", oursNdjson("deferred")],
+      ["streamwire Ndjson.decode, eager per-chunk drain", oursNdjson("chunk")],
+      ["streamwire Ndjson.decode, deferred drain through Stream.toPull", oursNdjson("pull")],
       ["@effect/platform Ndjson.unpack, eager drain", platformNdjson],
       ["split2 + JSON.parse", split2Ndjson],
       ["hand-written TextDecoder + indexOf + JSON.parse", handNdjson]
@@ -500,6 +535,7 @@ const child = (spec: string): any => {
   const gc = spec.startsWith("memory") || spec.startsWith("retain") ? ["--expose-gc"] : []
   const args = [
     ...gc,
+    ...nodeFlags,
     ...process.execArgv,
     fileURLToPath(import.meta.url),
     "--case",
@@ -508,6 +544,13 @@ const child = (spec: string): any => {
   ]
   const out = execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 })
   return JSON.parse(out.trim().split("\n").pop()!)
+}
+
+/** A timed case in `repeat` fresh processes: the run with the median MB/s, and the range. */
+const timed = (spec: string): any => {
+  const runs = Array.from({ length: repeat }, () => child(spec)).sort((a, b) => a.mbps - b.mbps)
+  const mid = runs[Math.floor(runs.length / 2)]
+  return { ...mid, range: repeat === 1 ? "" : ` (${runs[0].mbps.toFixed(0)}–${runs[runs.length - 1].mbps.toFixed(0)})` }
 }
 
 const main = () => {
@@ -524,10 +567,10 @@ const main = () => {
     console.log(`| read | implementation | MB/s | streamwire ÷ it | items |`)
     console.log(`|---|---|---:|---:|---:|`)
     readSizes.forEach((readSize, r) => {
-      const rows = group.impls.map((_, i) => child(`impl:${g}:${r}:${i}`))
+      const rows = group.impls.flatMap((_, i) => onlyImpl(i) ? [timed(`impl:${g}:${r}:${i}`)] : [])
       for (const row of rows) {
         console.log(
-          `| ${readSize / 1024} KiB | ${row.name} | ${fmt(row.mbps)} | ${
+          `| ${readSize / 1024} KiB | ${row.name} | ${fmt(row.mbps)}${row.range} | ${
             (rows[0].mbps / row.mbps).toFixed(2)
           }× | ${row.items} |`
         )
@@ -540,8 +583,10 @@ const main = () => {
     console.log(`\n${group.title}`)
     console.log(`| implementation | MB/s | streamwire ÷ it |`)
     console.log(`|---|---:|---:|`)
-    const rows = group.impls.map((_, i) => child(`encode:${g}:${i}`))
-    for (const row of rows) console.log(`| ${row.name} | ${fmt(row.mbps)} | ${(rows[0].mbps / row.mbps).toFixed(2)}× |`)
+    const rows = group.impls.map((_, i) => timed(`encode:${g}:${i}`))
+    for (const row of rows) {
+      console.log(`| ${row.name} | ${fmt(row.mbps)}${row.range} | ${(rows[0].mbps / row.mbps).toFixed(2)}× |`)
+    }
   })
 
   const total = quick ? 64 : 256
