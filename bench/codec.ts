@@ -185,6 +185,25 @@ const oursSseNoStream: Impl = async (chunks) => {
   return n
 }
 
+/**
+ * Diagnostic: `runFold` over the events `Sse.decode` gives for these reads, decoded beforehand
+ * (one `Chunk` per read): what the eager drain costs by itself, per element.
+ */
+const decodedReads = new WeakMap<ReadonlyArray<Uint8Array>, ReadonlyArray<Chunk.Chunk<Sse.SseMessage>>>()
+const foldAlone: Impl = (chunks) => {
+  let events = decodedReads.get(chunks)
+  if (events === undefined) {
+    const machine = new ByteDecoderMachine(config(undefined))
+    events = chunks.map((c) => {
+      const out: Array<Sse.SseMessage> = []
+      machine.push([c], out)
+      return Chunk.unsafeFromArray(out)
+    })
+    decodedReads.set(chunks, events)
+  }
+  return drain(Stream.fromChunks(...events), "eager")
+}
+
 /** eventsource-parser inside a Stream, as an Effect user would wrap it: `decodeText` → `mapChunks(feed)`. */
 const eventsourceParserStream = (how: Drain): Impl => (chunks) => {
   let out: Array<EventSourceMessage> = []
@@ -393,6 +412,7 @@ const sseImpls = [
   ["streamwire Sse.decodeText (after Stream.decodeText), eager drain", oursSseText("eager")],
   ["streamwire staged Utf8.decode → Lines.split → Sse.parse, eager drain", oursSseStaged("eager")],
   ["(diagnostic) the same decoder without a Stream", oursSseNoStream],
+  ["(diagnostic) runFold alone, over the events decoded beforehand", foldAlone],
   ["eventsource-parser + TextDecoder, plain loop", eventsourceParser],
   ["eventsource-parser in a Stream (decodeText → mapChunks), eager drain", eventsourceParserStream("eager")],
   ["eventsource-parser in a Stream (decodeText → mapChunks), deferred drain", eventsourceParserStream("deferred")],

@@ -313,14 +313,15 @@ export const bytes = (
     const chunks: Array<Uint8Array> = []
     let seen = 0
     return stream(options).pipe(
-      Stream.runForEachChunk((chunk) =>
-        Effect.sync(() => {
-          for (const b of chunk) {
-            chunks.push(b)
-            seen += b.length
-          }
-        })
-      ),
+      // the chunk's work is done as it arrives and the returned Effect captures nothing: an
+      // `Effect.sync` capturing the chunk is the slow drain (see the codec README, "Which drains are fast")
+      Stream.runForEachChunk((chunk) => {
+        for (const b of chunk) {
+          chunks.push(b)
+          seen += b.length
+        }
+        return Effect.void
+      }),
       Effect.map(() => concat(chunks, seen)),
       Effect.provideService(HttpServerRequest.HttpServerRequest, request)
     )

@@ -156,26 +156,27 @@ export const connect = <R = never>(
     const lead = Effect.gen(function*() {
       const keys = new KeyTracker(delivered.last)
       yield* SseClient.connect(href, { ...clientOptions(options), lastEventId: delivered.last }).pipe(
-        Stream.runForEachChunk((chunk) =>
-          Effect.sync(() => {
-            for (const element of chunk) {
-              if (element._tag === "SseEvent") {
-                const key = keys.next(element.lastEventId)
-                post({
-                  t: "event",
-                  tab,
-                  type: element.type,
-                  data: element.data,
-                  id: element.lastEventId,
-                  key
-                })
-                deliver(element.type, element.data, element.lastEventId, key)
-              } else if (element._tag === "Connecting") {
-                keys.connecting(element.lastEventId)
-              }
+        // each chunk's work is done as it arrives; an `Effect.sync` capturing the chunk is the slow
+        // drain (the codec README, "Which drains are fast")
+        Stream.runForEachChunk((chunk) => {
+          for (const element of chunk) {
+            if (element._tag === "SseEvent") {
+              const key = keys.next(element.lastEventId)
+              post({
+                t: "event",
+                tab,
+                type: element.type,
+                data: element.data,
+                id: element.lastEventId,
+                key
+              })
+              deliver(element.type, element.data, element.lastEventId, key)
+            } else if (element._tag === "Connecting") {
+              keys.connecting(element.lastEventId)
             }
-          })
-        )
+          }
+          return Effect.void
+        })
       )
       post({ t: "end", tab })
       yield* out.end
