@@ -21,7 +21,7 @@ import { ByteDecoderMachine, config } from "../packages/codec/src/internal/sse.j
 import { transduce } from "../packages/codec/src/internal/transduce.js"
 
 const quick = process.argv.includes("--quick")
-/** `--only=sse,ndjson,encode,retain,linear,memory`: run only these parts (all by default). */
+/** `--only=sse,ndjson,encode,drains,retain,linear,memory`: run only these parts (all by default). */
 const onlyArg = process.argv.find((a) => a.startsWith("--only="))
 const only = (part: string) => onlyArg === undefined || onlyArg.slice(7).split(",").includes(part)
 /** `--groups=0,2`: only these decoding corpora (0–2 SSE, 3 NDJSON). */
@@ -469,6 +469,22 @@ const runCase = async (spec: string) => {
     const bytes = await (impl as EncodeImpl<any>)(input)
     return { ...(await time(impl as EncodeImpl<any>, input, bytes, budget)), name }
   }
+  if (kind === "drain") {
+    // no codec: 512 chunks of 217 fresh plain objects (the shape of the LLM corpus' reads), each
+    // holding two slices of a 16 KiB string, made as they are pulled
+    const text = "x".repeat(16 * 1024)
+    const make = () => {
+      const out: Array<{ _tag: string; data: string; id: string }> = []
+      for (let k = 0; k < 217; k++) {
+        out.push({ _tag: "E", data: text.slice(k * 50, k * 50 + 40), id: text.slice(k, k + 20) })
+      }
+      return Chunk.unsafeFromArray(out)
+    }
+    const source = () =>
+      Stream.unfoldChunk(0, (i: number) => i < 512 ? Option.some([make(), i + 1] as const) : Option.none())
+    const result = await time(() => drain(source(), args[0] as Drain), undefined, 512 * 16 * 1024, budget)
+    return { ...result, usPerChunk: (result.ms * 1000) / 512 }
+  }
   if (kind === "retain") return retain(Number(args[0]) * MiB, args[1] === "copy")
   if (kind === "linear") {
     const size = Number(args[0])
@@ -570,7 +586,11 @@ const child = (spec: string): any => {
 const timed = (spec: string): any => {
   const runs = Array.from({ length: repeat }, () => child(spec)).sort((a, b) => a.mbps - b.mbps)
   const mid = runs[Math.floor(runs.length / 2)]
-  return { ...mid, range: repeat === 1 ? "" : ` (${runs[0].mbps.toFixed(0)}–${runs[runs.length - 1].mbps.toFixed(0)})` }
+  return {
+    ...mid,
+    runs,
+    range: repeat === 1 ? "" : ` (${runs[0].mbps.toFixed(0)}–${runs[runs.length - 1].mbps.toFixed(0)})`
+  }
 }
 
 const main = () => {
@@ -608,6 +628,16 @@ const main = () => {
       console.log(`| ${row.name} | ${fmt(row.mbps)}${row.range} | ${(rows[0].mbps / row.mbps).toFixed(2)}× |`)
     }
   })
+
+  if (only("drains")) {
+    console.log(`\nDrains without any codec: 512 chunks of 217 plain objects each, µs of CPU per chunk`)
+    console.log(`| drain | µs per chunk |\n|---|---:|`)
+    for (const how of ["eager", "chunk", "deferred", "pull"] as const) {
+      const r = timed(`drain:${how}`)
+      const us = r.runs.map((x: any) => x.usPerChunk.toFixed(1))
+      console.log(`| ${how} | ${r.usPerChunk.toFixed(1)}${repeat === 1 ? "" : ` (${us.reverse().join(", ")})`} |`)
+    }
+  }
 
   const total = quick ? 64 : 256
   if (only("retain")) {
