@@ -165,7 +165,17 @@ const drain = <A, E>(stream: Stream.Stream<A, E>, how: Drain): Promise<number> =
   return Effect.runPromise(Stream.runForEachChunk(stream, (c) => Effect.sync(() => (n += c.length)))).then(() => n)
 }
 const countStream = <A, E>(stream: Stream.Stream<A, E>) => drain(stream, "deferred")
-const fromReads = (chunks: ReadonlyArray<Uint8Array>) => Stream.fromChunks(...chunks.map((c) => Chunk.of(c)))
+/**
+ * The reads as a body delivers them: one `Chunk` per read, made when it is pulled. (Wrapping every
+ * read in a `Chunk` up front, as `Stream.fromChunks(...reads.map(Chunk.of))` does, keeps hundreds of
+ * `Chunk.of` backings alive for the whole run, which makes V8 pretenure that object literal of
+ * Effect's for the rest of the process — a cost a real body never has.)
+ */
+const fromReads = (chunks: ReadonlyArray<Uint8Array>) =>
+  Stream.unfoldChunk(
+    0,
+    (i: number) => i < chunks.length ? Option.some([Chunk.of(chunks[i]!), i + 1] as const) : Option.none()
+  )
 
 const oursSse = (how: Drain): Impl => (chunks) => drain(fromReads(chunks).pipe(Sse.decode), how)
 const oursSseText = (how: Drain): Impl => (chunks) =>

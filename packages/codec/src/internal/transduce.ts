@@ -8,6 +8,7 @@ import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import type * as Effect from "effect/Effect"
 import { isEffect } from "effect/Effect"
+import * as Equal from "effect/Equal"
 import type * as Stream from "effect/Stream"
 import { pipeThroughChannelOrFail, StreamTypeId } from "effect/Stream"
 
@@ -32,31 +33,87 @@ export const transduce =
       self,
       Channel.suspend(() => {
         const machine = make()
+        // One array per run, reused for every read; each output chunk is a copy of it (see `chunkOf`).
+        const scratch: Array<Out> = []
         const emit = (
-          out: Array<Out>,
           error: E2 | undefined,
           next: Channel.Channel<Chunk.Chunk<Out>, Chunk.Chunk<In>, E | E2, E, unknown, unknown>
         ): Channel.Channel<Chunk.Chunk<Out>, Chunk.Chunk<In>, E | E2, E, unknown, unknown> => {
           const work = machine.drain?.()
           const after = error === undefined ? next : Channel.fail(error)
           const then = work === undefined ? after : Channel.zipRight(Channel.fromEffect(work), after)
-          return out.length === 0 ? then : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), then)
+          if (scratch.length === 0) return then
+          const out = chunkOf(scratch.slice())
+          scratch.length = 0
+          return Channel.zipRight(Channel.write(out), then)
         }
         const loop: Channel.Channel<Chunk.Chunk<Out>, Chunk.Chunk<In>, E | E2, E, unknown, unknown> = Channel
           .readWithCause({
-            onInput: (chunk: Chunk.Chunk<In>) => {
-              const out: Array<Out> = []
-              return emit(out, machine.push(Chunk.toReadonlyArray(chunk), out), loop)
-            },
+            onInput: (chunk: Chunk.Chunk<In>) => emit(machine.push(Chunk.toReadonlyArray(chunk), scratch), loop),
             onFailure: (cause) => Channel.failCause(cause),
-            onDone: () => {
-              const out: Array<Out> = []
-              return emit(out, machine.end(out), Channel.void)
-            }
+            onDone: () => emit(machine.end(scratch), Channel.void)
           })
         return loop
       })
     )
+
+/**
+ * The backing of a `Chunk` over an array, built by a constructor rather than an object literal.
+ *
+ * @internal
+ */
+function ArrayBacking<A>(this: { _tag: "IArray"; array: ReadonlyArray<A> }, array: ReadonlyArray<A>) {
+  this._tag = "IArray"
+  this.array = array
+}
+
+const chunkProto: object = Object.getPrototypeOf(Chunk.empty())
+
+const chunkFromArray = <A>(array: ReadonlyArray<A>): Chunk.Chunk<A> => {
+  const chunk = Object.create(chunkProto)
+  chunk.backing = new (ArrayBacking as unknown as new(array: ReadonlyArray<A>) => object)(array)
+  chunk.length = array.length
+  chunk.depth = 0
+  chunk.left = Chunk.empty()
+  chunk.right = Chunk.empty()
+  return chunk
+}
+
+/** Whether `chunkFromArray` builds chunks that behave as `Chunk.unsafeFromArray`'s (checked once). */
+/** @internal */
+export const sameAsEffect = ((): boolean => {
+  try {
+    const array = [1, 2, 3]
+    const ours = chunkFromArray(array)
+    return Chunk.isChunk(ours) && Chunk.size(ours) === 3 && Chunk.toReadonlyArray(ours) === array &&
+      Chunk.unsafeGet(ours, 2) === 3 && Equal.equals(ours, Chunk.unsafeFromArray([1, 2, 3])) &&
+      Equal.equals(Chunk.append(ours, 4), Chunk.make(1, 2, 3, 4)) &&
+      Chunk.join(Chunk.map(Chunk.drop(ours, 1), String), ",") === "2,3"
+  } catch {
+    return false
+  }
+})()
+
+/**
+ * A `Chunk` over a fresh array of the decoder's output, with no V8 allocation site behind it.
+ *
+ * Why: `Chunk.unsafeFromArray` builds its backing with an object literal, and V8 tracks each
+ * object-literal site; when most objects of a site are found alive at a scavenge — which happens
+ * whenever a consumer's Effect holds on to a chunk (`runForEach((e) => Effect.sync(…))`,
+ * `runForEachChunk((c) => Effect.sync(…))`, `mapEffect`, `tap`: the "deferred" drains) — V8
+ * allocates every later object of that site straight in the old generation. A dead old object keeps
+ * whatever it points to alive through every scavenge until the next full GC, so each chunk and
+ * every event in it was copied and promoted: 10–15× the CPU of the same stream drained eagerly. A
+ * constructor call (`new`), an `Object.create` and an `Array#slice` carry no such site; with the
+ * events built the same way (`sse.ts`), the deferred drain costs what the eager one does. If a
+ * future Effect changes the `Chunk` representation, the check above fails and this is
+ * `Chunk.unsafeFromArray`.
+ *
+ * @internal
+ */
+export const chunkOf: <A>(array: ReadonlyArray<A>) => Chunk.Chunk<A> = sameAsEffect
+  ? chunkFromArray
+  : (array) => Chunk.unsafeFromArray(array as Array<any>)
 
 /**
  * For `dual` APIs with optional arguments: is the first argument a `Stream` (data-first call)?
