@@ -100,6 +100,12 @@ export interface Options {
    * the last connection error. Default 5 seconds.
    */
   readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Appends waiting to be sent to Redis, at most (appends are sent in batches, one script call per
+   * batch, a few calls in flight). Past it an append fails at once with an `EventLogError` whose
+   * cause is an {@link AppendQueueFull}. Default 10,000.
+   */
+  readonly maxPendingAppends?: number | undefined
 }
 
 /**
@@ -135,6 +141,38 @@ export const StreamGap: typeof internal.StreamGap = internal.StreamGap
  * @category errors
  */
 export type StreamGap = internal.StreamGap
+
+/**
+ * The cause of the `EventLogError` an append fails with when `maxPendingAppends` appends already
+ * wait to be sent (Redis does not keep up with the appenders, or is unreachable).
+ *
+ * @example
+ * ```ts
+ * import { RedisEventLog } from "@streamwire/redis"
+ * import type { EventLog } from "@streamwire/server"
+ *
+ * const overloaded = (error: EventLog.EventLogError) => error.cause instanceof RedisEventLog.AppendQueueFull
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const AppendQueueFull: typeof internal.AppendQueueFull = internal.AppendQueueFull
+
+/**
+ * The type of {@link AppendQueueFull} errors: the stream `key` and the `limit` reached.
+ *
+ * @example
+ * ```ts
+ * import type { RedisEventLog } from "@streamwire/redis"
+ *
+ * const describe = (e: RedisEventLog.AppendQueueFull) => `${e.key}: more than ${e.limit} appends pending`
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type AppendQueueFull = internal.AppendQueueFull
 
 /**
  * A log on one stream key, for the life of the scope: two Redis connections (commands, and one
