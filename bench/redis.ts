@@ -15,9 +15,9 @@
  * Starts its own redis-server (a free port, a temp dir, no persistence) and stops it. Both
  * "instances" share this process's event loop, so the Redis figures include both instances' CPU.
  *
- *   npm run tsx -- bench/redis.ts [--baseline <git ref>] [--runs <n>] [--subscribers <n>]
+ *   npm run tsx -- bench/redis.ts [--baseline <git ref>]... [--runs <n>] [--subscribers <n>]
  *
- * `--baseline`: the baseline's `packages/redis/src/internal/{redisLog,streamId}.ts` are extracted
+ * `--baseline` (repeatable): the baseline's `packages/redis/src/internal/{redisLog,streamId}.ts` are extracted
  * with `git show` to a temp dir under bench/ (removed afterwards) and imported from there. `--runs`:
  * every row is measured n times, the rows interleaved, and the median run (by appended/s) shown.
  */
@@ -38,7 +38,11 @@ const flag = (name: string): string | undefined => {
 }
 const SUBSCRIBERS = Number(flag("subscribers") ?? 100)
 const RUNS = Math.max(1, Number(flag("runs") ?? 1))
-const BASELINE = flag("baseline")
+/** Every `--baseline <ref>` given. */
+const BASELINES = process.argv.flatMap((
+  arg,
+  i
+) => (arg === "--baseline" && i + 1 < process.argv.length ? [process.argv[i + 1]!] : []))
 const APPENDERS = 32
 const THROUGHPUT_MILLIS = 2000
 const LATENCY_MILLIS = 2000
@@ -239,13 +243,13 @@ const program = Effect.gen(function*() {
       const options: RedisEventLog.Options = { url: redis.url, key, retention: { maxLength: 100_000 } }
       return Effect.forEach(Array.from({ length: instances }, () => options), make)
     })
-  const baseline = BASELINE === undefined ? undefined : yield* loadBaseline(BASELINE)
+  const baselines = yield* Effect.forEach(BASELINES, loadBaseline)
   const cases: Array<readonly [string, Effect.Effect<Row, unknown>]> = [
     ["memory (1 instance)", measure("memory (1 instance)", memory, noRedis)],
     ["redis (1 instance)", measure("redis (1 instance)", redisLogs(RedisEventLog.make, 1), redisCpu)],
     ["redis (2 instances)", measure("redis (2 instances)", redisLogs(RedisEventLog.make, 2), redisCpu)]
   ]
-  if (baseline !== undefined) {
+  for (const baseline of baselines) {
     const name = (n: number) => `redis @${baseline.commit} (${n} instance${n > 1 ? "s" : ""})`
     cases.push([name(1), measure(name(1), redisLogs(baseline.make, 1), redisCpu)])
     cases.push([name(2), measure(name(2), redisLogs(baseline.make, 2), redisCpu)])

@@ -665,7 +665,7 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
         const prev = tail.prevs[i]!
         if (prev !== last) return gap(tail.events[i]!.lastEventId, prev)
         const events = tail.events
-        const end = Math.min(events.length, i + o.batch)
+        const end = events.length
         const page = events.slice(i, end)
         seq = tail.base + end
         last = page[page.length - 1]!.lastEventId
