@@ -140,4 +140,46 @@ describe("RedisEventLog fan-out", () => {
       expect(Chunk.size(yield* Fiber.join(stay))).toBe(40)
       expect(yield* log.subscriberCount).toBe(0)
     }).pipe(Effect.scoped))
+
+  it.live("an entry that does not follow the last delivered one (written by hand) is a StreamGap for a live subscriber", () =>
+    Effect.gen(function*() {
+      const key = freshKey("handwritten")
+      const log = yield* RedisEventLog.make({ url, key })
+      const first = yield* log.append({ data: "1" })
+      const fiber = yield* Effect.fork(log.subscribe({ after: first.lastEventId }).pipe(Stream.runCollect))
+      yield* waitForSubscribers([log], 1)
+      yield* log.append({ data: "2" })
+      // an entry whose prev is not the entry before it, as an XDEL or another writer would leave
+      yield* Effect.acquireUseRelease(
+        Effect.sync(() => new Redis(url)),
+        (redis) => Effect.promise(() => redis.xadd(key, "*", "type", "message", "data", "x", "prev", "1-1")),
+        (redis) => Effect.promise(() => redis.quit())
+      )
+      const exit = yield* Fiber.await(fiber).pipe(Effect.timeout("5 seconds"))
+      const failure = Exit.isFailure(exit) ? Option.getOrNull(Cause.failureOption(exit.cause)) : null
+      expect(failure).toMatchObject({ _tag: "EventLogError", operation: "read" })
+      expect(failure !== null && failure._tag === "EventLogError" ? failure.cause : undefined).toBeInstanceOf(
+        RedisEventLog.StreamGap
+      )
+    }).pipe(Effect.scoped))
+
+  it.live("closing the log with many appends pending: each one completes (written or failed), none hangs", () =>
+    Effect.gen(function*() {
+      const exits = yield* Effect.scoped(
+        Effect.gen(function*() {
+          const log = yield* RedisEventLog.make({ url, key: freshKey("close") })
+          return yield* Effect.forEach(
+            Array.from({ length: 5000 }, (_, n) => String(n)),
+            (data) => Effect.fork(Effect.exit(log.append({ data }))),
+            { concurrency: "unbounded" }
+          )
+        })
+      ).pipe(Effect.flatMap(Fiber.joinAll), Effect.timeout("10 seconds"))
+      expect(exits).toHaveLength(5000)
+      for (const exit of exits) {
+        if (Exit.isFailure(exit)) {
+          expect(Option.getOrNull(Cause.failureOption(exit.cause))).toMatchObject({ _tag: "EventLogError" })
+        }
+      }
+    }))
 })
