@@ -30,6 +30,8 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
@@ -233,6 +235,8 @@ const MAX_APPENDS_IN_FLIGHT = 4
 const TAIL_READ_COUNT = 1000
 /** A page of at least this many entries makes the tail pace its next read. */
 const PACE_MIN_ENTRIES = 16
+/** Groups of subscribers woken one per turn of the event loop after a large page. */
+const WAKE_GROUPS: number = 4
 /** The longest the tail waits before its next read. */
 const PACE_MAX_MILLIS = 10
 
@@ -314,7 +318,17 @@ class Tail {
   readonly seqs = new Map<string, number>()
   /** The id the tail has read up to (undefined until it started). */
   position: string | undefined = undefined
-  constructor(readonly capacity: number, public signal: Deferred.Deferred<void>) {}
+  /** One signal per group of subscribers, completed (and replaced) when the tail read more. */
+  signals: Array<Deferred.Deferred<void>>
+  constructor(readonly capacity: number) {
+    this.signals = Tail.newSignals()
+  }
+
+  static newSignals(): Array<Deferred.Deferred<void>> {
+    const out: Array<Deferred.Deferred<void>> = []
+    for (let g = 0; g < WAKE_GROUPS; g++) out.push(Deferred.unsafeMake<void>(FiberId.none))
+    return out
+  }
 
   /** Sequence number of the oldest kept entry. */
   get start(): number {
@@ -333,8 +347,8 @@ class Tail {
     return id === this.position ? this.end : undefined
   }
 
-  /** Records a page the tail read, and swaps the signal: the old one is returned, to be completed. */
-  advance(entries: ReadonlyArray<Entry>, next: Deferred.Deferred<void>): Deferred.Deferred<void> {
+  /** Records a page the tail read, and swaps the signals: the old ones are returned, to be completed. */
+  advance(entries: ReadonlyArray<Entry>): Array<Deferred.Deferred<void>> {
     let seq = this.end
     for (const e of entries) {
       this.events.push(e.event)
@@ -358,8 +372,8 @@ class Tail {
       this.head = 0
     }
     if (entries.length > 0) this.position = entries[entries.length - 1]!.id
-    const old = this.signal
-    this.signal = next
+    const old = this.signals
+    this.signals = Tail.newSignals()
     return old
   }
 }
@@ -438,7 +452,8 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
   Effect.gen(function*() {
     const o = resolve(options)
     const key = o.key
-    const tail = new Tail(o.cacheSize, yield* Deferred.make<void>())
+    const tail = new Tail(o.cacheSize)
+    let nextGroup = 0
     let subscribers = 0
 
     const retrying = <A>(effect: Effect.Effect<A, RedisCallError>) =>
@@ -459,8 +474,28 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
       )
 
     // --- the tail fiber: follows the stream with XREAD BLOCK on the reader connection, forever
-    const publish = (entries: ReadonlyArray<Entry>) =>
-      Effect.flatMap(Deferred.make<void>(), (next) => Deferred.succeed(tail.advance(entries, next), undefined))
+    /**
+     * Records a page and wakes the subscribers: all at once for a small page; for a large one group
+     * by group, one group per turn of the event loop, so that the replies to appends (and what the
+     * appenders do next) are handled between groups instead of after the whole fan-out. `done` is
+     * called once every group was woken and the loop came back.
+     */
+    const wake = (entries: ReadonlyArray<Entry>, done?: () => void): void => {
+      const old = tail.advance(entries)
+      if (entries.length < PACE_MIN_ENTRIES) {
+        for (const d of old) Deferred.unsafeDone(d, Exit.void)
+        if (done !== undefined) setImmediate(done)
+        return
+      }
+      let g = 0
+      const step = () => {
+        Deferred.unsafeDone(old[g++]!, Exit.void)
+        if (g < old.length) setImmediate(step)
+        else if (done !== undefined) setImmediate(done)
+      }
+      step()
+    }
+    const publish = (entries: ReadonlyArray<Entry>) => Effect.sync(() => wake(entries))
     const logRetry = <A>(what: string, effect: Effect.Effect<A, RedisCallError>) =>
       effect.pipe(
         Effect.tapError((e) => Effect.logWarning(`Redis event log "${key}": ${what} failed, retrying`, e.cause)),
@@ -468,26 +503,29 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
       )
     const readCount = Math.max(o.batch, TAIL_READ_COUNT)
     /**
-     * After a large page: wait until the subscribers have taken it (the event loop is free again),
-     * then as long again, at most PACE_MAX_MILLIS. Each subscriber's cost is mostly per pull (a
-     * fiber wakes, a chunk goes down its stream), so with many subscribers a page per append call
-     * would keep the process busy waking them; paced, the tail reads what several calls appended in
-     * one page, every subscriber takes it in one pull, and the appends (whose replies are not
-     * delayed) go on meanwhile. A page below PACE_MIN_ENTRIES is taken at once: at low rates
-     * nothing waits. Plain timers, not the Effect `Clock`.
+     * A large page: wake the subscribers group by group, wait until they have taken it (the event
+     * loop is free again), then as long again, at most PACE_MAX_MILLIS, before the next read. Each
+     * subscriber's cost is mostly per pull (a fiber wakes, a chunk goes down its stream), so with
+     * many subscribers a page per append call would keep the process busy waking them; paced, the
+     * tail reads what several calls appended in one page, every subscriber takes it in one pull,
+     * and the appends go on meanwhile. A page below PACE_MIN_ENTRIES is published at once and the
+     * next read follows: at low rates nothing waits. Plain timers, not the Effect `Clock`.
      */
-    const pace = Effect.async<void>((resume) => {
-      const t0 = performance.now()
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const immediate = setImmediate(() => {
-        const wait = Math.min(PACE_MAX_MILLIS, performance.now() - t0)
-        timer = setTimeout(() => resume(Effect.void), wait)
+    const publishPaced = (entries: ReadonlyArray<Entry>) =>
+      Effect.async<void>((resume) => {
+        const t0 = performance.now()
+        let timer: ReturnType<typeof setTimeout> | undefined
+        let stopped = false
+        wake(entries, () => {
+          if (stopped) return
+          const wait = Math.min(PACE_MAX_MILLIS, performance.now() - t0)
+          timer = setTimeout(() => resume(Effect.void), wait)
+        })
+        return Effect.sync(() => {
+          stopped = true
+          if (timer !== undefined) clearTimeout(timer)
+        })
       })
-      return Effect.sync(() => {
-        clearImmediate(immediate)
-        if (timer !== undefined) clearTimeout(timer)
-      })
-    })
     const follow = Effect.gen(function*() {
       const start = yield* logRetry("reading the stream head", handshake(""))
       tail.position = start.lastGen
@@ -503,11 +541,9 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
             )
           )
         )
-        if (entries.length > 0) {
-          yield* publish(entries)
-          // under load, let entries accumulate before the next read (see `pace`)
-          if (entries.length >= PACE_MIN_ENTRIES) yield* pace
-        }
+        // under load, let entries accumulate before the next read (see `publishPaced`)
+        if (entries.length >= PACE_MIN_ENTRIES) yield* publishPaced(entries)
+        else if (entries.length > 0) yield* publish(entries)
       }
     })
     yield* Effect.forkScoped(Effect.interruptible(follow))
@@ -649,6 +685,7 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
     const pullOf = (cursor: string, replay: Array<EventLog.LogItem>) => {
       let last = cursor
       let seq: number | undefined = undefined
+      const group = nextGroup++ % WAKE_GROUPS
       let first: Chunk.Chunk<EventLog.LogItem> | undefined = replay.length > 0
         ? Chunk.unsafeFromArray(replay)
         : undefined
@@ -675,7 +712,7 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
       const pull: Effect.Effect<Chunk.Chunk<EventLog.LogItem>, EventLog.EventLogError> = Effect.suspend(() => {
         if (seq !== undefined && seq >= tail.start) {
           if (seq < tail.end) return take()
-          return Effect.zipRight(Deferred.await(tail.signal), pull)
+          return Effect.zipRight(Deferred.await(tail.signals[group]!), pull)
         }
         if (first !== undefined) {
           const chunk = first
@@ -690,7 +727,7 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
 
       /** Not in the tail's window: find the position in it, or read a page from Redis, or wait. */
       const slow: Effect.Effect<Chunk.Chunk<EventLog.LogItem>, EventLog.EventLogError> = Effect.suspend(() => {
-        const signal = tail.signal
+        const signal = tail.signals[group]!
         const found = tail.seqAfter(last)
         if (found !== undefined && found >= tail.start) {
           seq = found
