@@ -6,10 +6,13 @@
  *
  * - Append is `XADD` (through a small Lua script that also records the previous entry's id); the
  *   event's id is the Redis entry id (`"1718000000000-0"`), monotonic and resumable everywhere.
+ * - Appends are batched: the appends waiting when a call is prepared go in one script call (one
+ *   round trip, ids in call order), a few calls in flight; at most `maxPendingAppends` wait.
  * - Subscribe replays with `XRANGE` after the id (exclusive), then follows live entries: one
- *   blocking `XREAD` connection per log and instance feeds a bounded cache of the newest entries,
- *   and every subscriber pulls pages of at most `batchSize` entries, only when its downstream
- *   pulls: from the cache, else from Redis with `XRANGE`. A slow client never makes the instance
+ *   blocking `XREAD` connection per log and instance decodes each entry once into a bounded window
+ *   of the newest entries shared by the instance's subscribers; a live subscriber takes everything
+ *   new in one chunk per pull, only when its downstream pulls, and one behind the window reads
+ *   pages of `batchSize` entries from Redis with `XRANGE`. A slow client never makes the instance
  *   read unboundedly.
  * - Retention: `XADD MAXLEN` (approximate `~` by default) and `XTRIM MINID` by age. An id whose
  *   successors were trimmed gives the same `Reset` ("expired") as the in-memory log; an id that is
@@ -82,9 +85,16 @@ export interface Options {
   readonly key: string
   /** See {@link Retention}. Default: keep everything (set a limit in production). */
   readonly retention?: Retention | undefined
-  /** Most entries read per `XRANGE`/`XREAD` (`COUNT`); default 100. */
+  /**
+   * Most entries per `XRANGE` page (`COUNT`): the replay's first page, and the pages of a subscriber
+   * that is behind the shared window; default 100. The tail's `XREAD` reads up to 1,000 (or this,
+   * if larger).
+   */
   readonly batchSize?: number | undefined
-  /** Newest entries kept in memory for live subscribers; default 1,000 (0 disables the cache). */
+  /**
+   * Newest entries kept in memory, shared by the instance's live subscribers; default 1,000. At
+   * least the last page the tail read is kept (0: only that).
+   */
   readonly cacheSize?: number | undefined
   /** How long one `XREAD BLOCK` waits before it is reissued; default 5 seconds. */
   readonly blockTimeout?: Duration.DurationInput | undefined
@@ -100,6 +110,12 @@ export interface Options {
    * the last connection error. Default 5 seconds.
    */
   readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Appends waiting to be sent to Redis, at most (appends are sent in batches, one script call per
+   * batch, a few calls in flight). Past it an append fails at once with an `EventLogError` whose
+   * cause is an {@link AppendQueueFull}. Default 10,000.
+   */
+  readonly maxPendingAppends?: number | undefined
 }
 
 /**
@@ -135,6 +151,38 @@ export const StreamGap: typeof internal.StreamGap = internal.StreamGap
  * @category errors
  */
 export type StreamGap = internal.StreamGap
+
+/**
+ * The cause of the `EventLogError` an append fails with when `maxPendingAppends` appends already
+ * wait to be sent (Redis does not keep up with the appenders, or is unreachable).
+ *
+ * @example
+ * ```ts
+ * import { RedisEventLog } from "@streamwire/redis"
+ * import type { EventLog } from "@streamwire/server"
+ *
+ * const overloaded = (error: EventLog.EventLogError) => error.cause instanceof RedisEventLog.AppendQueueFull
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const AppendQueueFull: typeof internal.AppendQueueFull = internal.AppendQueueFull
+
+/**
+ * The type of {@link AppendQueueFull} errors: the stream `key` and the `limit` reached.
+ *
+ * @example
+ * ```ts
+ * import type { RedisEventLog } from "@streamwire/redis"
+ *
+ * const describe = (e: RedisEventLog.AppendQueueFull) => `${e.key}: more than ${e.limit} appends pending`
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type AppendQueueFull = internal.AppendQueueFull
 
 /**
  * A log on one stream key, for the life of the scope: two Redis connections (commands, and one

@@ -6,11 +6,16 @@
  *   "nothing happened between my id and the next entry" from "entries were trimmed in between"
  *   exactly, whatever the trimming (`MAXLEN ~`, `MINID`), without trusting id arithmetic.
  * - One command connection (appends, `XRANGE` pages, the subscribe handshake) and one blocking
- *   reader connection per log (not per subscriber): a "tail" fiber follows the stream with
- *   `XREAD BLOCK` and keeps the newest entries in a bounded cache. Subscribers pull: from the cache
- *   when their position is in it, else one bounded `XRANGE` page from Redis, else they wait for the
- *   tail to read more. Nothing is pushed into an unbounded queue; a slow subscriber reads Redis at
- *   its own pace, a page at a time, only when its downstream pulls.
+ *   reader connection per log (not per subscriber).
+ * - Appends are batched: what queues while a call is prepared goes in one script call (one round
+ *   trip, ids in call order), a few calls in flight; the queue is bounded (`maxPendingAppends`).
+ * - A "tail" fiber follows the stream with `XREAD BLOCK` (pages of up to 1,000 entries), decodes
+ *   each entry once and keeps the newest in a window shared by all subscribers of the instance,
+ *   numbered locally. Under load it paces its reads (see `pace`), so that subscribers take many
+ *   entries per pull. A live subscriber holds a number in that window and takes a slice of it per
+ *   pull; one behind the window reads bounded `XRANGE` pages from Redis until it is back in it.
+ *   Nothing is pushed into an unbounded queue; a slow subscriber reads at its own pace, only when
+ *   its downstream pulls.
  * - Transient failures (connection lost, Redis loading) are retried on a `Schedule` from the last
  *   delivered id, so a subscriber's position survives a reconnect.
  *
@@ -18,12 +23,15 @@
  */
 import { Sse } from "@streamwire/codec"
 import { EventLog } from "@streamwire/server"
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
@@ -46,6 +54,8 @@ export const DEFAULT_CACHE = 1000
 /** @internal */
 export const DEFAULT_BLOCK = Duration.seconds(5)
 /** @internal */
+export const DEFAULT_MAX_PENDING_APPENDS = 10_000
+/** @internal */
 export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("50 millis").pipe(
   Schedule.union(Schedule.spaced("2 seconds"))
 )
@@ -59,6 +69,7 @@ interface Resolved {
   readonly cacheSize: number
   readonly blockMillis: number
   readonly retry: Schedule.Schedule<unknown, unknown>
+  readonly maxPending: number
 }
 
 const resolve = (options: Options): Resolved => {
@@ -71,7 +82,8 @@ const resolve = (options: Options): Resolved => {
     batch: Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH)),
     cacheSize: Math.max(0, Math.floor(options.cacheSize ?? DEFAULT_CACHE)),
     blockMillis: Math.max(1, Duration.toMillis(Duration.decode(options.blockTimeout ?? DEFAULT_BLOCK))),
-    retry: options.retry ?? defaultRetry
+    retry: options.retry ?? defaultRetry,
+    maxPending: Math.max(1, Math.floor(options.maxPendingAppends ?? DEFAULT_MAX_PENDING_APPENDS))
   }
 }
 
@@ -90,6 +102,19 @@ export class StreamGap extends Data.TaggedError("StreamGap")<{
 }> {
   override get message(): string {
     return `Redis stream "${this.key}": the entry after ${this.after} is gone (next retained entry ${this.next} follows ${this.nextPrev}); resubscribe after ${this.after} to get a Reset`
+  }
+}
+
+/**
+ * An append found `maxPendingAppends` appends already waiting to be sent to Redis (Redis is slower
+ * than the appenders, or unreachable): it fails at once instead of queueing without bound. @internal
+ */
+export class AppendQueueFull extends Data.TaggedError("AppendQueueFull")<{
+  readonly key: string
+  readonly limit: number
+}> {
+  override get message(): string {
+    return `Redis stream "${this.key}": ${this.limit} appends already wait to be sent (maxPendingAppends)`
   }
 }
 
@@ -206,6 +231,14 @@ type Client = Redis & Scripts
 const MAX_APPEND_BATCH = 512
 /** Append calls in flight at once on the command connection. */
 const MAX_APPENDS_IN_FLIGHT = 4
+/** Most entries the tail reads per `XREAD` (or `batchSize` when larger). */
+const TAIL_READ_COUNT = 1000
+/** A page of at least this many entries makes the tail pace its next read. */
+const PACE_MIN_ENTRIES = 16
+/** Groups of subscribers woken one per turn of the event loop after a large page. */
+const WAKE_GROUPS: number = 4
+/** The longest the tail waits before its next read. */
+const PACE_MAX_MILLIS = 10
 
 // ---------------------------------------------------------------------------------------------
 // entries
@@ -265,47 +298,82 @@ const decodeRead = (raw: unknown): Array<Entry> => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// the tail: one blocking reader per log, and a bounded cache of the newest entries
+// the tail: one blocking reader per log, and a bounded window of the newest entries
 
+/**
+ * What the tail fiber has read, in stream order, shared by every subscriber of the instance: the
+ * decoded events (each decoded once, the same object for every subscriber) and their `prev` ids,
+ * numbered by a local sequence number. A live subscriber holds a sequence number and takes a slice
+ * of the shared array per pull; ids are looked up only when a subscriber joins or comes back from
+ * reading Redis.
+ */
 class Tail {
-  /** The entry that follows an id, for the cached entries. */
-  readonly byPrev = new Map<string, Entry>()
-  readonly order: Array<Entry> = []
+  events: Array<Sse.SseEvent> = []
+  prevs: Array<string> = []
+  /** Index of the oldest kept entry in the arrays. */
   head = 0
+  /** Sequence number of `events[0]`. */
+  base = 0
+  /** Sequence number of each kept entry, by id. */
+  readonly seqs = new Map<string, number>()
   /** The id the tail has read up to (undefined until it started). */
   position: string | undefined = undefined
-  constructor(readonly capacity: number, public signal: Deferred.Deferred<void>) {}
+  /** One signal per group of subscribers, completed (and replaced) when the tail read more. */
+  signals: Array<Deferred.Deferred<void>>
+  constructor(readonly capacity: number) {
+    this.signals = Tail.newSignals()
+  }
 
-  /** Up to `max` cached entries that follow `id` without a gap. */
-  after(id: string, max: number): Array<Entry> {
-    const out: Array<Entry> = []
-    let e = this.byPrev.get(id)
-    while (e !== undefined && out.length < max) {
-      out.push(e)
-      e = this.byPrev.get(e.id)
-    }
+  static newSignals(): Array<Deferred.Deferred<void>> {
+    const out: Array<Deferred.Deferred<void>> = []
+    for (let g = 0; g < WAKE_GROUPS; g++) out.push(Deferred.unsafeMake<void>(FiberId.none))
     return out
   }
 
-  /** Records a page the tail read, and swaps the signal: the old one is returned, to be completed. */
-  advance(entries: ReadonlyArray<Entry>, next: Deferred.Deferred<void>): Deferred.Deferred<void> {
-    if (this.capacity > 0) {
-      for (const e of entries) {
-        this.byPrev.set(e.prev, e)
-        this.order.push(e)
-      }
-      while (this.order.length - this.head > this.capacity) {
-        const old = this.order[this.head++]!
-        if (this.byPrev.get(old.prev) === old) this.byPrev.delete(old.prev)
-      }
-      if (this.head > 1024 && this.head * 2 > this.order.length) {
-        this.order.splice(0, this.head)
-        this.head = 0
-      }
+  /** Sequence number of the oldest kept entry. */
+  get start(): number {
+    return this.base + this.head
+  }
+
+  /** Sequence number of the next entry to be read. */
+  get end(): number {
+    return this.base + this.events.length
+  }
+
+  /** The sequence number of the entry after `id`, when the tail knows it (else undefined). */
+  seqAfter(id: string): number | undefined {
+    const seq = this.seqs.get(id)
+    if (seq !== undefined) return seq + 1
+    return id === this.position ? this.end : undefined
+  }
+
+  /** Records a page the tail read, and swaps the signals: the old ones are returned, to be completed. */
+  advance(entries: ReadonlyArray<Entry>): Array<Deferred.Deferred<void>> {
+    let seq = this.end
+    for (const e of entries) {
+      this.events.push(e.event)
+      this.prevs.push(e.prev)
+      this.seqs.set(e.id, seq++)
+    }
+    // keep `capacity` entries, and at least the page just read (what the subscribers are about to take)
+    const keep = Math.max(this.capacity, entries.length)
+    let head = this.head
+    const length = this.events.length
+    while (length - head > keep) {
+      this.seqs.delete(this.events[head]!.lastEventId)
+      this.events[head] = undefined as unknown as Sse.SseEvent
+      head++
+    }
+    this.head = head
+    if (head > 1024 && head * 2 > length) {
+      this.events = this.events.slice(head)
+      this.prevs = this.prevs.slice(head)
+      this.base += head
+      this.head = 0
     }
     if (entries.length > 0) this.position = entries[entries.length - 1]!.id
-    const old = this.signal
-    this.signal = next
+    const old = this.signals
+    this.signals = Tail.newSignals()
     return old
   }
 }
@@ -384,7 +452,8 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
   Effect.gen(function*() {
     const o = resolve(options)
     const key = o.key
-    const tail = new Tail(o.cacheSize, yield* Deferred.make<void>())
+    const tail = new Tail(o.cacheSize)
+    let nextGroup = 0
     let subscribers = 0
 
     const retrying = <A>(effect: Effect.Effect<A, RedisCallError>) =>
@@ -405,14 +474,58 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
       )
 
     // --- the tail fiber: follows the stream with XREAD BLOCK on the reader connection, forever
-    const nextSignal = () => Deferred.make<void>()
-    const publish = (entries: ReadonlyArray<Entry>) =>
-      Effect.flatMap(nextSignal(), (next) => Deferred.succeed(tail.advance(entries, next), undefined))
+    /**
+     * Records a page and wakes the subscribers: all at once for a small page; for a large one group
+     * by group, one group per turn of the event loop, so that the replies to appends (and what the
+     * appenders do next) are handled between groups instead of after the whole fan-out. `done` is
+     * called once every group was woken and the loop came back.
+     */
+    const wake = (entries: ReadonlyArray<Entry>, done?: () => void): void => {
+      const old = tail.advance(entries)
+      if (entries.length < PACE_MIN_ENTRIES) {
+        for (const d of old) Deferred.unsafeDone(d, Exit.void)
+        if (done !== undefined) setImmediate(done)
+        return
+      }
+      let g = 0
+      const step = () => {
+        Deferred.unsafeDone(old[g++]!, Exit.void)
+        if (g < old.length) setImmediate(step)
+        else if (done !== undefined) setImmediate(done)
+      }
+      step()
+    }
+    const publish = (entries: ReadonlyArray<Entry>) => Effect.sync(() => wake(entries))
     const logRetry = <A>(what: string, effect: Effect.Effect<A, RedisCallError>) =>
       effect.pipe(
         Effect.tapError((e) => Effect.logWarning(`Redis event log "${key}": ${what} failed, retrying`, e.cause)),
         Effect.retry(o.retry)
       )
+    const readCount = Math.max(o.batch, TAIL_READ_COUNT)
+    /**
+     * A large page: wake the subscribers group by group, wait until they have taken it (the event
+     * loop is free again), then as long again, at most PACE_MAX_MILLIS, before the next read. Each
+     * subscriber's cost is mostly per pull (a fiber wakes, a chunk goes down its stream), so with
+     * many subscribers a page per append call would keep the process busy waking them; paced, the
+     * tail reads what several calls appended in one page, every subscriber takes it in one pull,
+     * and the appends go on meanwhile. A page below PACE_MIN_ENTRIES is published at once and the
+     * next read follows: at low rates nothing waits. Plain timers, not the Effect `Clock`.
+     */
+    const publishPaced = (entries: ReadonlyArray<Entry>) =>
+      Effect.async<void>((resume) => {
+        const t0 = performance.now()
+        let timer: ReturnType<typeof setTimeout> | undefined
+        let stopped = false
+        wake(entries, () => {
+          if (stopped) return
+          const wait = Math.min(PACE_MAX_MILLIS, performance.now() - t0)
+          timer = setTimeout(() => resume(Effect.void), wait)
+        })
+        return Effect.sync(() => {
+          stopped = true
+          if (timer !== undefined) clearTimeout(timer)
+        })
+      })
     const follow = Effect.gen(function*() {
       const start = yield* logRetry("reading the stream head", handshake(""))
       tail.position = start.lastGen
@@ -422,30 +535,35 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
         const from = tail.position
         const entries = yield* logRetry(
           "XREAD",
-          call(() => reader.xread("COUNT", o.batch, "BLOCK", o.blockMillis, "STREAMS", key, from)).pipe(
+          call(() => reader.xread("COUNT", readCount, "BLOCK", o.blockMillis, "STREAMS", key, from)).pipe(
             Effect.flatMap((raw) =>
               Effect.try({ try: () => decodeRead(raw), catch: (cause) => new RedisCallError({ cause }) })
             )
           )
         )
-        if (entries.length > 0) yield* publish(entries)
+        // under load, let entries accumulate before the next read (see `publishPaced`)
+        if (entries.length >= PACE_MIN_ENTRIES) yield* publishPaced(entries)
+        else if (entries.length > 0) yield* publish(entries)
       }
     })
     yield* Effect.forkScoped(Effect.interruptible(follow))
 
-    // --- append: batched and pipelined. Appends made in one turn of the event loop go in one
+    // --- append: batched and pipelined. Appends made while a call is being prepared go in one
     // script call (one round trip, in call order); up to MAX_APPENDS_IN_FLIGHT calls are in flight
     // on the connection (Redis runs them in order, so ids follow call order), and what queues
     // meanwhile goes in the next call. The rate follows Redis's throughput, not its latency, and the
-    // tail reads a call's entries in one XREAD.
+    // tail reads a call's entries in one XREAD. At most `maxPendingAppends` wait to be sent: past
+    // that an append fails at once with `AppendQueueFull`.
     interface Pending {
       readonly type: string
       readonly data: string
-      readonly resume: (effect: Effect.Effect<string, RedisCallError>) => void
+      readonly resume: (effect: Effect.Effect<Sse.SseEvent, EventLog.EventLogError>) => void
+      cancelled: boolean
     }
     let queue: Array<Pending> = []
     let inFlight = 0
     let scheduled = false
+    let closed = false
     const maxLen = o.maxLength === undefined ? "" : String(o.maxLength)
     const minAge = o.minAgeMillis === undefined ? "" : String(Math.round(o.minAgeMillis))
     const schedule = (): void => {
@@ -453,11 +571,14 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
       scheduled = true
       queueMicrotask(sendQueued)
     }
+    const failed = (cause: unknown) => Effect.fail(new EventLog.EventLogError({ operation: "append", cause }))
     const sendQueued = (): void => {
       scheduled = false
       while (queue.length > 0 && inFlight < MAX_APPENDS_IN_FLIGHT) {
-        const batch = queue.length <= MAX_APPEND_BATCH ? queue : queue.slice(0, MAX_APPEND_BATCH)
+        const taken = queue.length <= MAX_APPEND_BATCH ? queue : queue.slice(0, MAX_APPEND_BATCH)
         queue = queue.length <= MAX_APPEND_BATCH ? [] : queue.slice(MAX_APPEND_BATCH)
+        const batch = taken.filter((p) => !p.cancelled)
+        if (batch.length === 0) continue
         const args: Array<string> = [maxLen, o.trim, minAge, String(batch.length)]
         for (const p of batch) args.push(p.type, p.data)
         inFlight++
@@ -465,30 +586,57 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
           (ids) => {
             inFlight--
             const list = ids as Array<unknown>
-            for (let i = 0; i < batch.length; i++) batch[i]!.resume(Effect.succeed(String(list[i])))
+            for (let i = 0; i < batch.length; i++) {
+              const p = batch[i]!
+              p.resume(Effect.succeed({ _tag: "SseEvent", type: p.type, data: p.data, lastEventId: String(list[i]) }))
+            }
             schedule()
           },
           (cause) => {
             inFlight--
-            for (const p of batch) p.resume(Effect.fail(new RedisCallError({ cause })))
+            const error = failed(cause)
+            for (const p of batch) p.resume(error)
             schedule()
           }
         )
       }
     }
-    const append = (input: EventLog.EventInput) =>
-      Effect.suspend((): Effect.Effect<Sse.SseEvent, Sse.InvalidField | EventLog.EventLogError> => {
-        const checked = Sse.event({ data: input.data, type: input.type, id: "x" })
-        if (Either.isLeft(checked)) return Effect.fail(checked.left)
-        const type = checked.right.type
-        return Effect.async<string, RedisCallError>((resume) => {
-          queue.push({ type, data: input.data, resume })
-          schedule()
-        }).pipe(
-          Effect.mapError(toLogError("append")),
-          Effect.map((id): Sse.SseEvent => ({ _tag: "SseEvent", type, data: input.data, lastEventId: id }))
-        )
+    // the pending appends fail when the log closes (the command connection is closing)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closed = true
+        const pending = queue
+        queue = []
+        const error = failed(new Error(`Redis event log "${key}" closed`))
+        for (const p of pending) p.resume(error)
       })
+    )
+    // the event types seen valid (a log uses a few): checked once each
+    const validTypes = new Set<string>()
+    const append = (
+      input: EventLog.EventInput
+    ): Effect.Effect<Sse.SseEvent, Sse.InvalidField | EventLog.EventLogError> => {
+      const type = input.type === undefined || input.type === "" ? "message" : input.type
+      if (!validTypes.has(type)) {
+        const checked = Sse.event({ data: "", type })
+        if (Either.isLeft(checked)) return Effect.fail(checked.left)
+        if (validTypes.size < 1024) validTypes.add(type)
+      }
+      const data = input.data
+      return Effect.async<Sse.SseEvent, EventLog.EventLogError>((resume) => {
+        if (closed) return resume(failed(new Error(`Redis event log "${key}" closed`)))
+        if (queue.length >= o.maxPending) {
+          return resume(failed(new AppendQueueFull({ key, limit: o.maxPending })))
+        }
+        const pending: Pending = { type, data, resume, cancelled: false }
+        queue.push(pending)
+        schedule()
+        // interrupted before it was sent: it is not sent (once sent, it is written whatever happens)
+        return Effect.sync(() => {
+          pending.cancelled = true
+        })
+      })
+    }
 
     // --- subscribe
     const fromStart = (requested: string | undefined, reason: EventLog.Reset["reason"]) =>
@@ -526,26 +674,79 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
         return { items: [] as Array<EventLog.LogItem>, cursor: id }
       })
 
-    /** The next page after `cursor`: from the tail's cache, else from Redis, else wait for the tail. */
-    const next = (cursor: string): Effect.Effect<Array<Entry>, RedisCallError | StreamGap> =>
-      Effect.gen(function*() {
-        while (true) {
-          const signal = tail.signal
-          const cached = tail.after(cursor, o.batch)
-          if (cached.length > 0) return cached
-          if (tail.position !== cursor) {
-            const entries = yield* retrying(readAfter(cursor))
-            if (entries.length > 0) {
-              const first = entries[0]!
-              if (first.prev !== cursor) {
-                return yield* Effect.fail(new StreamGap({ key, after: cursor, next: first.id, nextPrev: first.prev }))
-              }
-              return entries
-            }
-          }
-          yield* Deferred.await(signal)
+    /**
+     * A subscription's pulls after its start (the first one gives the replay). Live, it holds the
+     * tail's sequence number of its next entry and takes what the tail has read from there: a slice
+     * of the shared events, at most `batchSize`, no Redis call. A subscription behind the tail's
+     * window (it joined late, or fell behind) reads pages from Redis with `XRANGE` until its
+     * position is in the window. Every page is checked to follow the last delivered entry (`prev`):
+     * a gap is a `StreamGap`.
+     */
+    const pullOf = (cursor: string, replay: Array<EventLog.LogItem>) => {
+      let last = cursor
+      let seq: number | undefined = undefined
+      const group = nextGroup++ % WAKE_GROUPS
+      let first: Chunk.Chunk<EventLog.LogItem> | undefined = replay.length > 0
+        ? Chunk.unsafeFromArray(replay)
+        : undefined
+      const gap = (next: string, nextPrev: string) =>
+        Effect.fail(
+          new EventLog.EventLogError({
+            operation: "read",
+            cause: new StreamGap({ key, after: last, next, nextPrev })
+          })
+        )
+
+      const take = (): Effect.Effect<Chunk.Chunk<EventLog.LogItem>, EventLog.EventLogError> => {
+        const i = seq! - tail.base
+        const prev = tail.prevs[i]!
+        if (prev !== last) return gap(tail.events[i]!.lastEventId, prev)
+        const events = tail.events
+        const end = events.length
+        const page = events.slice(i, end)
+        seq = tail.base + end
+        last = page[page.length - 1]!.lastEventId
+        return Effect.succeed(Chunk.unsafeFromArray<EventLog.LogItem>(page))
+      }
+
+      const pull: Effect.Effect<Chunk.Chunk<EventLog.LogItem>, EventLog.EventLogError> = Effect.suspend(() => {
+        if (seq !== undefined && seq >= tail.start) {
+          if (seq < tail.end) return take()
+          return Effect.zipRight(Deferred.await(tail.signals[group]!), pull)
         }
+        if (first !== undefined) {
+          const chunk = first
+          first = undefined
+          return Effect.succeed(chunk)
+        }
+        seq = undefined
+        return slow
       })
+
+      const readPage = () => Effect.mapError(retrying(readAfter(last)), toLogError("read"))
+
+      /** Not in the tail's window: find the position in it, or read a page from Redis, or wait. */
+      const slow: Effect.Effect<Chunk.Chunk<EventLog.LogItem>, EventLog.EventLogError> = Effect.suspend(() => {
+        const signal = tail.signals[group]!
+        const found = tail.seqAfter(last)
+        if (found !== undefined && found >= tail.start) {
+          seq = found
+          return pull
+        }
+        // the tail has not read that far yet: wait for it
+        if (tail.position === undefined || StreamId.compare(last, tail.position) >= 0) {
+          return Effect.zipRight(Deferred.await(signal), slow)
+        }
+        return Effect.flatMap(readPage(), (entries) => {
+          if (entries.length === 0) return Effect.zipRight(Deferred.await(signal), slow)
+          const first = entries[0]!
+          if (first.prev !== last) return gap(first.id, first.prev)
+          last = entries[entries.length - 1]!.id
+          return Effect.succeed(Chunk.unsafeFromArray(entries.map((e): EventLog.LogItem => e.event)))
+        })
+      })
+      return pull
+    }
 
     const subscribe = (
       subscribeOptions?: EventLog.SubscribeOptions
@@ -553,16 +754,9 @@ const makeWith = (client: Client, reader: Redis, options: Options) =>
       Stream.unwrapScoped(Effect.gen(function*() {
         const first = yield* start(subscribeOptions).pipe(Effect.mapError(toLogError("subscribe")))
         yield* Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--))
-        let cursor = first.cursor
-        const pull = Effect.suspend(() => next(cursor)).pipe(
-          Effect.mapError(toLogError("read")),
-          Effect.map((entries) => {
-            cursor = entries[entries.length - 1]!.id
-            return Chunk.unsafeFromArray(entries.map((e): EventLog.LogItem => e.event))
-          })
-        )
-        const live = Stream.repeatEffectChunk(pull)
-        return first.items.length === 0 ? live : Stream.concat(Stream.fromIterable(first.items), live)
+        // one channel that writes each pull's chunk (cheaper per pull than repeatEffectChunk + concat)
+        const pull = pullOf(first.cursor, first.items)
+        return Stream.fromChannel(Channel.repeated(Channel.flatMap(Channel.fromEffect(pull), Channel.write)))
       }))
 
     const lastId = handshake("").pipe(
