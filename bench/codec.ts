@@ -658,7 +658,7 @@ const main = () => {
     for (const copy of [false, true]) {
       const r = child(`retain:${total}:${copy ? "copy" : "view"}`)
       console.log(
-        `| Sse.decode${copy ? " with copyValues (internal option)" : ""} | ${r.events} | ${r.kept} | ${
+        `| Sse.decode${copy ? "({ copyValues: true })" : ""} | ${r.events} | ${r.kept} | ${
           r.retainedMiB.toFixed(1)
         } MiB | ${r.ownMiB.toFixed(1)} MiB |`
       )
