@@ -19,6 +19,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -136,6 +137,11 @@ export interface Config<A> {
   /** Counts an item as it is written (a reset, for the metrics). */
   readonly onWritten?: ((item: A) => void) | undefined
   /**
+   * The context a `Stream` source runs in (what the handler had: a response's body runs later,
+   * outside it); none for a stream that needs nothing.
+   */
+  readonly context?: Context.Context<never> | undefined
+  /**
    * Whether the response, once what was written has left, is cut (the connection destroyed, the
    * body never ended cleanly) rather than ended: asked when it ends (`SseResponse.abort`).
    */
@@ -198,6 +204,8 @@ export abstract class Connection<A> {
   private detach: (() => void) | undefined = undefined
   private leaveHeartbeat: (() => void) | undefined = undefined
   private fibers: Array<Fiber.RuntimeFiber<unknown, unknown>> | undefined = undefined
+  /** The fiber running a `Stream` source in place (the request's own), interrupted by `close` while it runs. */
+  protected running: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
   /** A failure met while encoding, to be turned into the last bytes by the sink. */
   protected encodeFailure: Cause.Cause<unknown> | undefined = undefined
 
@@ -390,45 +398,65 @@ export abstract class Connection<A> {
     return this.state === ENDING && this.items.length - this.head === 0
   }
 
-  /** Starts the source and the heartbeats (the sink is ready). */
+  /**
+   * The run of a `Stream` source: its chunks offered to the connection, its end (or failure) told
+   * to it. Never fails. With `config.context`, the stream runs in that context (set once for the
+   * run, rather than around each of the stream's effects as `Stream.provideContext` does).
+   */
+  protected runSource<E>(source: Stream.Stream<A, E>): Effect.Effect<void> {
+    const run = Stream.runForEachChunk(source, (chunk) => this.offer(chunk)).pipe(
+      Effect.exit,
+      Effect.flatMap((exit) => {
+        this.running = undefined
+        return Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
+          ? Effect.map(this.config.onFailure(exit.cause), (last) => this.sourceEnded(exit, last))
+          : Effect.sync(() => this.sourceEnded(exit, undefined))
+      })
+    )
+    const context = this.config.context
+    return context === undefined ? run : Effect.provide(run, context)
+  }
+
+  /**
+   * Starts what runs beside the sink: a push source is attached, a `Stream` source forked with
+   * `fork`, and the heartbeats joined.
+   */
   protected start<E, R>(
     source: Source<A, E>,
     fork: (effect: Effect.Effect<void>) => Effect.Effect<Fiber.RuntimeFiber<void>, never, R>
   ): Effect.Effect<void, never, R> {
     const self = this
     return Effect.gen(function*() {
-      if (isStream(source)) {
-        const run = Stream.runForEachChunk(source, (chunk) => self.offer(chunk)).pipe(
-          Effect.exit,
-          Effect.flatMap((exit) =>
-            Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
-              ? Effect.map(self.config.onFailure(exit.cause), (last) => self.sourceEnded(exit, last))
-              : Effect.sync(() => self.sourceEnded(exit, undefined))
-          )
-        )
-        self.addFiber(yield* fork(run))
-      } else {
+      if (isStream(source)) self.addFiber(yield* fork(self.runSource(source)))
+      else {
         const detach = yield* source.attach(self)
         if (self.state === CLOSED) detach()
         else self.detach = detach
       }
-      const hb = self.config.heartbeat
-      if (hb !== undefined && self.state !== CLOSED) {
-        if (hb._tag === "Every") {
-          const leave = yield* heartbeat.join(self, hb.millis)
-          if (self.state === CLOSED) leave()
-          else self.leaveHeartbeat = leave
-        } else {
-          const tick = Effect.sync(() => self.tick())
-          self.addFiber(
-            yield* fork(tick.pipe(Effect.schedule(hb.schedule), Effect.catchAllCause(() => Effect.void), Effect.asVoid))
-          )
-        }
-      }
+      yield* self.startHeartbeat(fork)
     })
   }
 
-  private addFiber(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
+  /** Joins the shared heartbeat timer, or forks a fiber for a custom `Schedule`. */
+  protected startHeartbeat<R>(
+    fork: (effect: Effect.Effect<void>) => Effect.Effect<Fiber.RuntimeFiber<void>, never, R>
+  ): Effect.Effect<void, never, R> {
+    const hb = this.config.heartbeat
+    if (hb === undefined || this.state === CLOSED) return Effect.void
+    if (hb._tag === "Every") {
+      return Effect.map(heartbeat.join(this, hb.millis), (leave) => {
+        if (this.state === CLOSED) leave()
+        else this.leaveHeartbeat = leave
+      })
+    }
+    const tick = Effect.sync(() => this.tick())
+    return Effect.map(
+      fork(tick.pipe(Effect.schedule(hb.schedule), Effect.catchAllCause(() => Effect.void), Effect.asVoid)),
+      (fiber) => this.addFiber(fiber)
+    )
+  }
+
+  protected addFiber(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
     if (this.state === CLOSED) fiber.unsafeInterruptAsFork(FiberId.none)
     else (this.fibers ??= []).push(fiber)
   }
@@ -447,6 +475,11 @@ export abstract class Connection<A> {
     if (this.fibers !== undefined) {
       for (const f of this.fibers) f.unsafeInterruptAsFork(FiberId.none)
       this.fibers = undefined
+    }
+    const running = this.running
+    if (running !== undefined) {
+      this.running = undefined
+      running.unsafeInterruptAsFork(FiberId.none)
     }
     this.roomMade()
     this.config.metrics.closed()

@@ -22,10 +22,10 @@
  *
  * @internal
  */
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as connection from "./connection.js"
 import { http2StreamOf, resetStream } from "./http2Stream.js"
@@ -41,6 +41,7 @@ export interface NodeResponse {
   end(): unknown
   on(event: "drain" | "close", listener: () => void): unknown
   readonly writableEnded: boolean
+  readonly headersSent?: boolean | undefined
   readonly destroyed?: boolean | undefined
 }
 
@@ -203,12 +204,18 @@ export class NodeConnection<A> extends connection.Connection<A> {
   /** Ends the response (our own end, not the platform's), or cuts it, and releases everything. */
   private finish(): void {
     this.close()
-    if (hasOwnEnd(this.res)) delete (this.res as { end?: unknown }).end
+    // a cut response keeps the platform's `end` swallowed: nothing may end its body cleanly
     if (this.config.cut?.() === true) return cutResponse(this.res)
+    if (hasOwnEnd(this.res)) delete (this.res as { end?: unknown }).end
     if (!this.res.writableEnded) this.res.end()
   }
 
-  /** Takes over the response: first bytes, listeners, source, heartbeats. */
+  /**
+   * Takes over the response: first bytes, listeners, source, heartbeats. A push source is
+   * attached and the request's fiber is done; a `Stream` source is run by the request's fiber
+   * itself, in place (no fiber of its own): the returned effect ends when the source does, or is
+   * interrupted when the connection closes (the client went away, or the connection ended it).
+   */
   open<E>(source: connection.Source<A, E>): Effect.Effect<void> {
     const res = this.res
     if (res.destroyed === true) {
@@ -224,32 +231,61 @@ export class NodeConnection<A> extends connection.Connection<A> {
     }
     // the first write sends the status and headers at once
     if (!res.write(first)) this.blocked = true
-    releasePlatformListeners(res)
     connections.set(res, this as NodeConnection<unknown>)
     res.on("drain", onDrain)
     res.on("close", onClose)
-    // the source fibers (a `Stream` source, a `Schedule` heartbeat) outlive the request's fiber:
-    // they end with the connection
-    return this.start(source, (effect) => Effect.forkDaemon(effect))
+    // the heartbeat's `Schedule` fiber (a custom schedule) outlives the request's fiber: it ends with the connection
+    const fork = (effect: Effect.Effect<void>) => Effect.forkDaemon(effect)
+    if (!connection.isStream(source)) {
+      releasePlatformListeners(res)
+      return this.start(source, fork)
+    }
+    return Effect.zipRight(
+      this.startHeartbeat(fork),
+      Effect.withFiberRuntime<void>((fiber) => {
+        if (this.state === 2) return Effect.void
+        this.running = fiber
+        return Effect.onInterrupt(this.runSource(source), () => Effect.sync(() => this.close()))
+      })
+    )
   }
 }
 
 /**
- * The response body: on `NodeHttpServer` the Node fast path (the stream hands the response to a
- * connection and ends), elsewhere the portable pull-based body.
+ * Swallows the platform's `end` call (it ends the response when the body stream ends: the
+ * connection ends it itself, once what is buffered is written). For a push source the body ends
+ * at once: the first call is the platform's, and the property goes with it (an own property kept
+ * on a Node response costs memory); for a `Stream` source it stays until the connection ends.
+ */
+const swallowEnd = (res: NodeResponse, once: boolean): void => {
+  ;(res as { end: () => unknown }).end = once
+    ? function swallow() {
+      delete (res as { end?: unknown }).end
+      return res
+    }
+    : function swallow() {
+      return res
+    }
+}
+
+/**
+ * The response body on `NodeHttpServer`'s response `res`: the Node fast path (the stream hands the
+ * response to a connection made by `config`: it ends at once for a push source, with the source
+ * for a `Stream`), when the platform is writing `res` (its status and headers are set, it has not
+ * ended); `portable` otherwise.
  *
  * @internal
  */
-export const body = <A, E>(source: connection.Source<A, E>, config: connection.Config<A>): Stream.Stream<Uint8Array> =>
-  Stream.unwrap(Effect.map(Effect.serviceOption(HttpServerRequest.HttpServerRequest), (request) => {
-    const res = Option.isSome(request) ? nodeResponseOf(request.value) : undefined
-    if (res === undefined || res.writableEnded) return connection.body(source, config)
-    return Stream.execute(Effect.suspend(() => {
-      // the platform ends the response when this stream ends: that call is swallowed
-      ;(res as { end: () => unknown }).end = function swallow(this: NodeResponse) {
-        delete (res as { end?: unknown }).end
-        return res
-      }
-      return new NodeConnection(config, res).open(source)
-    }))
-  }))
+export const body = <A, E>(
+  res: NodeResponse,
+  source: connection.Source<A, E>,
+  config: () => connection.Config<A>,
+  portable: Stream.Stream<Uint8Array>
+): Stream.Stream<Uint8Array> =>
+  Stream.suspend(() => {
+    if (res.writableEnded || res.headersSent !== true) return portable
+    return Stream.fromChannel(Channel.fromEffect(Effect.suspend(() => {
+      swallowEnd(res, !connection.isStream(source))
+      return new NodeConnection(config(), res).open(source)
+    })))
+  })
