@@ -178,6 +178,8 @@ export type Source<A, E> = Stream.Stream<A, E> | PushSource<A>
 export const isStream = <A, E>(source: Source<A, E>): source is Stream.Stream<A, E> => Stream.StreamTypeId in source
 
 const OPEN = 0
+/** What `offer` gives back once the connection takes no more messages: the source's pull loop ends. */
+const stop: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 /** no more items: the sink ends the response once what is buffered (and `last`) is written */
 const ENDING = 1
 /** done: nothing more is written, everything is released */
@@ -287,25 +289,30 @@ export abstract class Connection<A> {
     for (let i = 0; i < items.length; i++) this.one(items[i]!)
   }
 
-  /** A `Stream` source's chunk: message by message; waits for room with `"backpressure"`. */
-  offer(chunk: Chunk.Chunk<A>): Effect.Effect<void> {
-    const items = Chunk.toReadonlyArray(chunk)
-    let i = 0
-    const loop = (): Effect.Effect<void> => {
-      while (i < items.length) {
-        if (this.state !== OPEN) return Effect.interrupt
-        if (this.held >= this.capacity && !(this.flushNow() && this.held < this.capacity)) {
-          // the writer has not taken the buffer yet, or the policy says wait: wait for it
-          if (this.config.onSlowClient === "backpressure" || this.writerReady()) {
-            return Effect.zipRight(this.waitForRoom(), Effect.suspend(loop))
-          }
-          if (!this.makeRoom()) return Effect.interrupt
+  /**
+   * A `Stream` source's chunk: message by message, at once; waits for room with `"backpressure"`.
+   * Fails with `None` (as a pulled stream does at its end) when the connection no longer takes
+   * messages: the source stops.
+   */
+  offer(chunk: Chunk.Chunk<A>): Effect.Effect<void, Option.Option<never>> {
+    return this.offerFrom(Chunk.toReadonlyArray(chunk), 0)
+  }
+
+  private offerFrom(items: ReadonlyArray<A>, from: number): Effect.Effect<void, Option.Option<never>> {
+    let i = from
+    while (i < items.length) {
+      if (this.state !== OPEN) return stop
+      if (this.held >= this.capacity && !(this.flushNow() && this.held < this.capacity)) {
+        // the writer has not taken the buffer yet, or the policy says wait: wait for it
+        if (this.config.onSlowClient === "backpressure" || this.writerReady()) {
+          const at = i
+          return Effect.flatMap(this.waitForRoom(), () => this.offerFrom(items, at))
         }
-        this.add(items[i++]!)
+        if (!this.makeRoom()) return stop
       }
-      return Effect.void
+      this.add(items[i++]!)
     }
-    return Effect.suspend(loop)
+    return Effect.void
   }
 
   private waitForRoom(): Effect.Effect<void> {
@@ -400,21 +407,30 @@ export abstract class Connection<A> {
 
   /**
    * The run of a `Stream` source: its chunks offered to the connection, its end (or failure) told
-   * to it. Never fails. With `config.context`, the stream runs in that context (set once for the
-   * run, rather than around each of the stream's effects as `Stream.provideContext` does).
+   * to it. Never fails. The stream is pulled in a loop (`Stream.toPull`) by the fiber that runs
+   * this: running it with `Stream.run*` would fork a fiber for it. With `config.context`, the
+   * stream runs in that context, set once for the run (`Stream.provideContext` would set it around
+   * each of the stream's effects).
    */
   protected runSource<E>(source: Stream.Stream<A, E>): Effect.Effect<void> {
-    const run = Stream.runForEachChunk(source, (chunk) => this.offer(chunk)).pipe(
-      Effect.exit,
-      Effect.flatMap((exit) => {
-        this.running = undefined
-        return Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
-          ? Effect.map(this.config.onFailure(exit.cause), (last) => this.sourceEnded(exit, last))
-          : Effect.sync(() => this.sourceEnded(exit, undefined))
+    const pulled = Effect.scoped(Effect.flatMap(Stream.toPull(source), (pull) => {
+      const loop: Effect.Effect<never, Option.Option<E>> = Effect.flatMap(pull, (chunk) => {
+        const offered = this.offer(chunk)
+        return offered === Effect.void ? loop : Effect.zipRight(offered, loop)
       })
-    )
+      return loop
+    }))
     const context = this.config.context
-    return context === undefined ? run : Effect.provide(run, context)
+    return Effect.catchAllCause(context === undefined ? pulled : Effect.provide(pulled, context), (cause) => {
+      this.running = undefined
+      // `None`: the stream ended, or the connection stopped taking its messages
+      const failure = Cause.flipCauseOption(cause)
+      if (Option.isNone(failure)) return Effect.sync(() => this.sourceEnded(Exit.void, undefined))
+      const exit = Exit.failCause(failure.value)
+      return Cause.isInterruptedOnly(failure.value)
+        ? Effect.sync(() => this.sourceEnded(exit, undefined))
+        : Effect.map(this.config.onFailure(failure.value), (last) => this.sourceEnded(exit, last))
+    })
   }
 
   /**
