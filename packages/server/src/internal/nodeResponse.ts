@@ -281,11 +281,34 @@ export const body = <A, E>(
   source: connection.Source<A, E>,
   config: () => connection.Config<A>,
   portable: Stream.Stream<Uint8Array>
-): Stream.Stream<Uint8Array> =>
-  Stream.suspend(() => {
+): Stream.Stream<Uint8Array> => {
+  sendHeadersAtWriteHead(res)
+  return Stream.suspend(() => {
     if (res.writableEnded || res.headersSent !== true) return portable
     return Stream.fromChannel(Channel.fromEffect(Effect.suspend(() => {
       swallowEnd(res, !connection.isStream(source))
       return new NodeConnection(config(), res).open(source)
     })))
   })
+}
+
+const empty = new Uint8Array(0)
+
+/**
+ * Sends the status and headers as soon as the platform sets them (`writeHead`), rather than when
+ * the body's first step runs: the platform runs a body `Stream` in a fiber of its own, started
+ * through the Effect scheduler, so on a busy server the client would wait behind every fiber
+ * queued there before its `EventSource` opens. The headers are the platform's (middleware
+ * included): `writeHead` is called through, then an empty write sends them. The own property goes
+ * with the call.
+ */
+const sendHeadersAtWriteHead = (res: NodeResponse): void => {
+  const target = res as unknown as { writeHead?: (...args: Array<unknown>) => unknown }
+  if (typeof target.writeHead !== "function" || Object.prototype.hasOwnProperty.call(res, "writeHead")) return
+  target.writeHead = function writeHead(...args: Array<unknown>) {
+    delete target.writeHead
+    const result = target.writeHead!.apply(res, args)
+    if (!res.writableEnded) res.write(empty)
+    return result
+  }
+}
