@@ -2,16 +2,21 @@
  * The Node fast path: on `NodeHttpServer`, a streamed response of ours writes straight to the Node
  * response instead of through the platform's body loop.
  *
- * The platform writes the status and headers (middleware headers included) and starts running the
- * body `Stream`; the first step of our body finds the Node response of the request (what
- * `NodeHttpServerRequest.toServerResponse` gives), hands it to a connection object and ends. From
- * then on the connection writes with `res.write` (several connections' writes of one turn of the
- * event loop are made in one microtask, each connection's buffer in one write), stops writing when
- * `write` says the socket is full and goes on at `'drain'`, and releases everything at `'close'`.
- * The request's fiber is done: a connection costs no fiber unless its source is a `Stream`.
+ * The platform writes the status and headers (middleware headers included; they are sent at once,
+ * see `sendHeadersAtWriteHead`) and starts running the body `Stream`; the first step of our body
+ * hands the Node response of the request (what `NodeHttpServerRequest.toServerResponse` gives) to a
+ * connection object. From then on the connection writes with `res.write` (several connections'
+ * writes of one turn of the event loop are made in one microtask, each connection's buffer in one
+ * write), stops writing when `write` says the socket is full and goes on at `'drain'`, and
+ * releases everything at `'close'`. A push source (the in-memory log) is attached and the body
+ * ends: the request's fiber is done, the connection costs no fiber. A `Stream` source is pulled by
+ * the request's fiber itself until it ends or the connection closes: one fiber, the one the
+ * platform already has (forking one for it, or running it with `Stream.run*`, which forks, costs
+ * more per connection).
  *
- * The platform ends the response when the body stream ends: that one `end()` call is swallowed (an
- * own `end` property on the response, removed by the call or by our own end, whichever comes first).
+ * The platform ends the response when the body stream ends: that `end()` call is swallowed (an own
+ * `end` property on the response, removed by the call for a push source, by our own end for a
+ * `Stream` source; a cut response keeps it).
  *
  * Only the surface `http.ServerResponse` and `http2.Http2ServerResponse` share is used: `write`,
  * `end`, the `'drain'` and `'close'` events (the platform's `writeHead` has run before), so an
