@@ -3,7 +3,10 @@
  * [--burst 100] [--paced 20] [--pace-ms 250] [--heartbeat 5] [--server both|streamwire|baseline]`;
  * `--scenario paced [--paced-connections 200] [--paced-rate 10] [--paced-seconds 10]` runs the other
  * scenario: connections that each get a stream of their own, paced, measuring server CPU and the
- * time to response headers while the others stream).
+ * time to response headers while the others stream; there `--server all` (or `platform`) adds a
+ * bare `@effect/platform` server streaming the same `Stream` with no code of ours). Flags for the
+ * server processes' `node` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) go in
+ * `STREAMWIRE_SERVER_FLAGS`.
  *
  * For each server (each in its own child process, so its RSS is its own):
  * 1. open `--connections` SSE connections on loopback (at most 100 opening at a time);
@@ -114,6 +117,38 @@ const serve = async (kind: string) => {
       for (const res of clients) res.write(text)
     }
     connections = () => clients.size
+  } else if (kind === "platform") {
+    // /paced with no code of ours: the same Stream, rendered by hand, as a streamed platform body
+    // (what Effect's Stream, Schedule and the platform's body loop cost by themselves)
+    const [HttpRouter, HttpServerResponse, NodeHttpServer, { Effect, Schedule, Scope, Stream }] = await Promise.all([
+      import("@effect/platform/HttpRouter"),
+      import("@effect/platform/HttpServerResponse"),
+      import("@effect/platform-node/NodeHttpServer"),
+      import("effect")
+    ])
+    const encoder = new TextEncoder()
+    const paced = Effect.sync(() =>
+      HttpServerResponse.stream(
+        Stream.fromSchedule(Schedule.spaced(`${1000 / PACED_RATE} millis`)).pipe(
+          Stream.map((s) => encoder.encode(`event: tick\ndata: ${JSON.stringify({ s, t: now() })}\n\n`))
+        ),
+        { contentType: baselineHeaders["content-type"], headers: baselineHeaders }
+      )
+    )
+    const scope = Effect.runSync(Scope.make())
+    port = await Effect.runPromise(
+      Effect.gen(function*() {
+        const server = yield* NodeHttpServer.make(() => Http.createServer(), {
+          port: 0,
+          host: "127.0.0.1",
+          backlog: 4096
+        })
+        yield* server.serve(HttpRouter.empty.pipe(HttpRouter.get("/paced", paced)))
+        return (server.address as { port: number }).port
+      }).pipe(Scope.extend(scope))
+    )
+    publish = () => {}
+    connections = () => 0
   } else {
     // loaded here, so the baseline's process does not carry Effect
     const [HttpRouter, NodeHttpServer, { MemoryEventLog, SseResponse }, { Effect, Schedule, Scope, Stream }, { Sse }] =
@@ -305,11 +340,24 @@ const openClients = async (
 }
 
 /** Starts a server process (`--serve kind`) and gives its IPC replies by key, and its stats. */
-const serverProcess = (kind: "baseline" | "streamwire", label: string) => {
-  const name = kind === "baseline" ? "node:http baseline" : "streamwire"
+type Kind = "baseline" | "streamwire" | "platform"
+
+const serverProcess = (kind: Kind, label: string) => {
+  const name = kind === "baseline"
+    ? "node:http baseline"
+    : kind === "platform"
+    ? "@effect/platform alone"
+    : "streamwire"
   console.log(`\n== ${name}${label}`)
   const child: ChildProcess = fork(self, ["--serve", kind, ...process.argv.slice(2)], {
-    execArgv: ["--conditions=@streamwire/source", "--import", "tsx", "--expose-gc"],
+    execArgv: [
+      "--conditions=@streamwire/source",
+      "--import",
+      "tsx",
+      "--expose-gc",
+      // e.g. STREAMWIRE_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server processes
+      ...(process.env["STREAMWIRE_SERVER_FLAGS"]?.split(" ").filter((f) => f !== "") ?? [])
+    ],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
   const messages: Array<Record<string, unknown>> = []
@@ -443,7 +491,7 @@ interface PacedResult {
   readonly inOrder: boolean
 }
 
-const runPaced = async (kind: "baseline" | "streamwire"): Promise<PacedResult> => {
+const runPaced = async (kind: Kind): Promise<PacedResult> => {
   const { name, child, next, stats } = serverProcess(kind, " (paced)")
   const agent = new Http.Agent({ keepAlive: false, maxSockets: Infinity })
   const requests: Array<Http.ClientRequest> = []
@@ -590,8 +638,9 @@ const main = async () => {
   if (SCENARIO === "paced") {
     console.log(`paced: ${PACED_CONNECTIONS} connections, each its own stream at ${PACED_RATE} events/s`)
     const paced: Array<PacedResult> = []
-    if (WHICH === "both" || WHICH === "baseline") paced.push(await runPaced("baseline"))
-    if (WHICH === "both" || WHICH === "streamwire") paced.push(await runPaced("streamwire"))
+    if (WHICH === "both" || WHICH === "all" || WHICH === "baseline") paced.push(await runPaced("baseline"))
+    if (WHICH === "both" || WHICH === "all" || WHICH === "streamwire") paced.push(await runPaced("streamwire"))
+    if (WHICH === "all" || WHICH === "platform") paced.push(await runPaced("platform"))
     console.log(`\n${pacedTable(paced)}\n`)
     process.exit(0)
   }

@@ -7,15 +7,16 @@
  * @since 0.1.0
  */
 import type * as Headers from "@effect/platform/Headers"
-import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Ndjson } from "@streamwire/codec"
 import type * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
+import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -92,9 +93,10 @@ const bodyOf = <E>(
   lines: Stream.Stream<Uint8Array, E>,
   options: Options | undefined,
   node: boolean,
-  routeMetrics: metrics.RouteMetrics
-): Stream.Stream<Uint8Array> =>
-  (node ? nodeResponse.body<Uint8Array, E> : connection.body<Uint8Array, E>)(lines, {
+  routeMetrics: metrics.RouteMetrics,
+  context?: Context.Context<never>
+): Stream.Stream<Uint8Array> => {
+  const config = (): connection.Config<Uint8Array> => ({
     metrics: routeMetrics,
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
@@ -114,8 +116,16 @@ const bodyOf = <E>(
             Effect.orElseSucceed(() => undefined)
           )
       )
-    }
+    },
+    context
   })
+  const portable = Stream.suspend(() => connection.body(lines, config()))
+  const request = node && context !== undefined
+    ? Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
+    : Option.none()
+  const res = Option.isSome(request) ? nodeResponse.nodeResponseOf(request.value) : undefined
+  return res === undefined ? portable : nodeResponse.body(res, lines, config, portable)
+}
 
 const respond = <E, R>(
   lines: Stream.Stream<Uint8Array, E, R>,
@@ -124,10 +134,12 @@ const respond = <E, R>(
   Effect.map(Effect.context<R>(), (context) =>
     HttpServerResponse.stream(
       bodyOf(
-        Stream.provideContext(lines, context),
+        // the stream runs in the handler's context (see `context` in the config)
+        lines as Stream.Stream<Uint8Array, E>,
         options,
         true,
-        metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "ndjson")
+        metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "ndjson"),
+        context as Context.Context<never>
       ),
       {
         status: options?.status ?? 200,

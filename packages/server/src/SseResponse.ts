@@ -262,45 +262,78 @@ const bodyOf = <E>(
   share: (() => boolean) | undefined,
   transport: Transport,
   request: Option.Option<HttpServerRequest.HttpServerRequest> = Option.none()
+): Stream.Stream<Uint8Array> => {
+  const portable = portableBody(stream, options, onReset, share, transport, request)
+  const res = transport.node && Option.isSome(request) ? nodeResponse.nodeResponseOf(request.value) : undefined
+  if (res === undefined) return portable
+  // the Node fast path: the connection cuts the response itself (see `cut` in the config)
+  return nodeResponse.body(res, stream, () => {
+    let aborted = false
+    return configOf(
+      options,
+      onReset,
+      share,
+      (cause) => {
+        const abort = aborting(options, cause)
+        if (abort !== undefined) aborted = true
+        return abort
+      },
+      transport,
+      () => aborted
+    )
+  }, portable)
+}
+
+/** Whether a failure aborts the response, and what is logged then; undefined when it does not. */
+const aborting = (options: Options | undefined, cause: Cause.Cause<unknown>): Effect.Effect<void> | undefined => {
+  if (!isAbort(cause) && options?.onError !== "abort") return undefined
+  return isAbort(cause)
+    ? Effect.logDebug("SSE response aborted on purpose")
+    : Effect.logWarning("SSE stream failed; aborting the response", cause)
+}
+
+/** The portable body: a pull-based `Stream` (then a cut, when aborted). */
+const portableBody = <E>(
+  stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<attach.Attached>,
+  options: Options | undefined,
+  onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
+  share: (() => boolean) | undefined,
+  transport: Transport,
+  request: Option.Option<HttpServerRequest.HttpServerRequest>
 ): Stream.Stream<Uint8Array> =>
   Stream.suspend(() => {
     // set when the stream failed with Abort (or onError is "abort"): the connection is cut after
     // what was written
     let aborted = false
+    const config = configOf(
+      options,
+      onReset,
+      share,
+      (cause) => {
+        const abort = aborting(options, cause)
+        if (abort !== undefined) aborted = true
+        return abort
+      },
+      transport,
+      () => aborted
+    )
     return Stream.concat(
-      bytesOf(
-        stream,
-        options,
-        onReset,
-        share,
-        (cause) => {
-          if (!isAbort(cause) && options?.onError !== "abort") return undefined
-          aborted = true
-          return isAbort(cause)
-            ? Effect.logDebug("SSE response aborted on purpose")
-            : Effect.logWarning("SSE stream failed; aborting the response", cause)
-        },
-        transport,
-        () => aborted
-      ),
-      // (on the Node fast path the body ends when the connection takes the response over: the
-      // connection cuts it itself, see `cut` in the config)
+      connection.body(stream, config),
       Stream.suspend(() => aborted ? Stream.execute(cut(request)) : Stream.empty)
     )
   })
 
-const bytesOf = <E>(
-  stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<attach.Attached>,
+const configOf = (
   options: Options | undefined,
   onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
   share: (() => boolean) | undefined,
   aborting: (cause: Cause.Cause<unknown>) => Effect.Effect<void> | undefined,
   transport: Transport,
   aborted: () => boolean
-): Stream.Stream<Uint8Array> => {
+): connection.Config<Sse.SseMessage | Reset | attach.Entry> => {
   const sse = new SseEncoder(share)
   const routeMetrics = transport.metrics
-  const config: connection.Config<Sse.SseMessage | Reset | attach.Entry> = {
+  return {
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
     heartbeat: connection.heartbeatOf(options?.heartbeat),
@@ -333,15 +366,19 @@ const bytesOf = <E>(
       : (item) => {
         if (item._tag === "Reset") routeMetrics.reset(item.reason)
       },
+    context: transport.context,
     cut: aborted
   }
-  return transport.node ? nodeResponse.body(stream, config) : connection.body(stream, config)
 }
 
-/** Where a body is written: the Node fast path when the server is Node's (responses), or always the portable `Stream` (`body`). */
+/**
+ * Where a body is written: the Node fast path when the server is Node's (responses), or always the
+ * portable `Stream` (`body`); the metrics of its route; the context its stream runs in.
+ */
 interface Transport {
   readonly node: boolean
   readonly metrics: metrics.RouteMetrics
+  readonly context?: Context.Context<never> | undefined
 }
 
 /**
@@ -411,11 +448,16 @@ export const make: <const A extends Stream.Stream<Sse.SseMessage, any, any> | Op
         (context) =>
           response(
             bodyOf(
-              Stream.provideContext(stream, context),
+              // the stream runs in the handler's context (see `context` in the config)
+              stream as Stream.Stream<Sse.SseMessage, E>,
               options,
               undefined,
               undefined,
-              { node: true, metrics: metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "sse") },
+              {
+                node: true,
+                metrics: metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "sse"),
+                context: context as Context.Context<never>
+              },
               Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
             ),
             options

@@ -19,6 +19,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -136,6 +137,11 @@ export interface Config<A> {
   /** Counts an item as it is written (a reset, for the metrics). */
   readonly onWritten?: ((item: A) => void) | undefined
   /**
+   * The context a `Stream` source runs in (what the handler had: a response's body runs later,
+   * outside it); none for a stream that needs nothing.
+   */
+  readonly context?: Context.Context<never> | undefined
+  /**
    * Whether the response, once what was written has left, is cut (the connection destroyed, the
    * body never ended cleanly) rather than ended: asked when it ends (`SseResponse.abort`).
    */
@@ -172,6 +178,8 @@ export type Source<A, E> = Stream.Stream<A, E> | PushSource<A>
 export const isStream = <A, E>(source: Source<A, E>): source is Stream.Stream<A, E> => Stream.StreamTypeId in source
 
 const OPEN = 0
+/** What `offer` gives back once the connection takes no more messages: the source's pull loop ends. */
+const stop: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 /** no more items: the sink ends the response once what is buffered (and `last`) is written */
 const ENDING = 1
 /** done: nothing more is written, everything is released */
@@ -198,6 +206,8 @@ export abstract class Connection<A> {
   private detach: (() => void) | undefined = undefined
   private leaveHeartbeat: (() => void) | undefined = undefined
   private fibers: Array<Fiber.RuntimeFiber<unknown, unknown>> | undefined = undefined
+  /** The fiber running a `Stream` source in place (the request's own), interrupted by `close` while it runs. */
+  protected running: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
   /** A failure met while encoding, to be turned into the last bytes by the sink. */
   protected encodeFailure: Cause.Cause<unknown> | undefined = undefined
 
@@ -279,25 +289,30 @@ export abstract class Connection<A> {
     for (let i = 0; i < items.length; i++) this.one(items[i]!)
   }
 
-  /** A `Stream` source's chunk: message by message; waits for room with `"backpressure"`. */
-  offer(chunk: Chunk.Chunk<A>): Effect.Effect<void> {
-    const items = Chunk.toReadonlyArray(chunk)
-    let i = 0
-    const loop = (): Effect.Effect<void> => {
-      while (i < items.length) {
-        if (this.state !== OPEN) return Effect.interrupt
-        if (this.held >= this.capacity && !(this.flushNow() && this.held < this.capacity)) {
-          // the writer has not taken the buffer yet, or the policy says wait: wait for it
-          if (this.config.onSlowClient === "backpressure" || this.writerReady()) {
-            return Effect.zipRight(this.waitForRoom(), Effect.suspend(loop))
-          }
-          if (!this.makeRoom()) return Effect.interrupt
+  /**
+   * A `Stream` source's chunk: message by message, at once; waits for room with `"backpressure"`.
+   * Fails with `None` (as a pulled stream does at its end) when the connection no longer takes
+   * messages: the source stops.
+   */
+  offer(chunk: Chunk.Chunk<A>): Effect.Effect<void, Option.Option<never>> {
+    return this.offerFrom(Chunk.toReadonlyArray(chunk), 0)
+  }
+
+  private offerFrom(items: ReadonlyArray<A>, from: number): Effect.Effect<void, Option.Option<never>> {
+    let i = from
+    while (i < items.length) {
+      if (this.state !== OPEN) return stop
+      if (this.held >= this.capacity && !(this.flushNow() && this.held < this.capacity)) {
+        // the writer has not taken the buffer yet, or the policy says wait: wait for it
+        if (this.config.onSlowClient === "backpressure" || this.writerReady()) {
+          const at = i
+          return Effect.flatMap(this.waitForRoom(), () => this.offerFrom(items, at))
         }
-        this.add(items[i++]!)
+        if (!this.makeRoom()) return stop
       }
-      return Effect.void
+      this.add(items[i++]!)
     }
-    return Effect.suspend(loop)
+    return Effect.void
   }
 
   private waitForRoom(): Effect.Effect<void> {
@@ -390,45 +405,74 @@ export abstract class Connection<A> {
     return this.state === ENDING && this.items.length - this.head === 0
   }
 
-  /** Starts the source and the heartbeats (the sink is ready). */
+  /**
+   * The run of a `Stream` source: its chunks offered to the connection, its end (or failure) told
+   * to it. Never fails. The stream is pulled in a loop (`Stream.toPull`) by the fiber that runs
+   * this: running it with `Stream.run*` would fork a fiber for it. With `config.context`, the
+   * stream runs in that context, set once for the run (`Stream.provideContext` would set it around
+   * each of the stream's effects).
+   */
+  protected runSource<E>(source: Stream.Stream<A, E>): Effect.Effect<void> {
+    const pulled = Effect.scoped(Effect.flatMap(Stream.toPull(source), (pull) => {
+      const loop: Effect.Effect<never, Option.Option<E>> = Effect.flatMap(pull, (chunk) => {
+        const offered = this.offer(chunk)
+        return offered === Effect.void ? loop : Effect.zipRight(offered, loop)
+      })
+      return loop
+    }))
+    const context = this.config.context
+    return Effect.catchAllCause(context === undefined ? pulled : Effect.provide(pulled, context), (cause) => {
+      this.running = undefined
+      // `None`: the stream ended, or the connection stopped taking its messages
+      const failure = Cause.flipCauseOption(cause)
+      if (Option.isNone(failure)) return Effect.sync(() => this.sourceEnded(Exit.void, undefined))
+      const exit = Exit.failCause(failure.value)
+      return Cause.isInterruptedOnly(failure.value)
+        ? Effect.sync(() => this.sourceEnded(exit, undefined))
+        : Effect.map(this.config.onFailure(failure.value), (last) => this.sourceEnded(exit, last))
+    })
+  }
+
+  /**
+   * Starts what runs beside the sink: a push source is attached, a `Stream` source forked with
+   * `fork`, and the heartbeats joined.
+   */
   protected start<E, R>(
     source: Source<A, E>,
     fork: (effect: Effect.Effect<void>) => Effect.Effect<Fiber.RuntimeFiber<void>, never, R>
   ): Effect.Effect<void, never, R> {
     const self = this
     return Effect.gen(function*() {
-      if (isStream(source)) {
-        const run = Stream.runForEachChunk(source, (chunk) => self.offer(chunk)).pipe(
-          Effect.exit,
-          Effect.flatMap((exit) =>
-            Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
-              ? Effect.map(self.config.onFailure(exit.cause), (last) => self.sourceEnded(exit, last))
-              : Effect.sync(() => self.sourceEnded(exit, undefined))
-          )
-        )
-        self.addFiber(yield* fork(run))
-      } else {
+      if (isStream(source)) self.addFiber(yield* fork(self.runSource(source)))
+      else {
         const detach = yield* source.attach(self)
         if (self.state === CLOSED) detach()
         else self.detach = detach
       }
-      const hb = self.config.heartbeat
-      if (hb !== undefined && self.state !== CLOSED) {
-        if (hb._tag === "Every") {
-          const leave = yield* heartbeat.join(self, hb.millis)
-          if (self.state === CLOSED) leave()
-          else self.leaveHeartbeat = leave
-        } else {
-          const tick = Effect.sync(() => self.tick())
-          self.addFiber(
-            yield* fork(tick.pipe(Effect.schedule(hb.schedule), Effect.catchAllCause(() => Effect.void), Effect.asVoid))
-          )
-        }
-      }
+      yield* self.startHeartbeat(fork)
     })
   }
 
-  private addFiber(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
+  /** Joins the shared heartbeat timer, or forks a fiber for a custom `Schedule`. */
+  protected startHeartbeat<R>(
+    fork: (effect: Effect.Effect<void>) => Effect.Effect<Fiber.RuntimeFiber<void>, never, R>
+  ): Effect.Effect<void, never, R> {
+    const hb = this.config.heartbeat
+    if (hb === undefined || this.state === CLOSED) return Effect.void
+    if (hb._tag === "Every") {
+      return Effect.map(heartbeat.join(this, hb.millis), (leave) => {
+        if (this.state === CLOSED) leave()
+        else this.leaveHeartbeat = leave
+      })
+    }
+    const tick = Effect.sync(() => this.tick())
+    return Effect.map(
+      fork(tick.pipe(Effect.schedule(hb.schedule), Effect.catchAllCause(() => Effect.void), Effect.asVoid)),
+      (fiber) => this.addFiber(fiber)
+    )
+  }
+
+  protected addFiber(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
     if (this.state === CLOSED) fiber.unsafeInterruptAsFork(FiberId.none)
     else (this.fibers ??= []).push(fiber)
   }
@@ -447,6 +491,11 @@ export abstract class Connection<A> {
     if (this.fibers !== undefined) {
       for (const f of this.fibers) f.unsafeInterruptAsFork(FiberId.none)
       this.fibers = undefined
+    }
+    const running = this.running
+    if (running !== undefined) {
+      this.running = undefined
+      running.unsafeInterruptAsFork(FiberId.none)
     }
     this.roomMade()
     this.config.metrics.closed()

@@ -2,16 +2,21 @@
  * The Node fast path: on `NodeHttpServer`, a streamed response of ours writes straight to the Node
  * response instead of through the platform's body loop.
  *
- * The platform writes the status and headers (middleware headers included) and starts running the
- * body `Stream`; the first step of our body finds the Node response of the request (what
- * `NodeHttpServerRequest.toServerResponse` gives), hands it to a connection object and ends. From
- * then on the connection writes with `res.write` (several connections' writes of one turn of the
- * event loop are made in one microtask, each connection's buffer in one write), stops writing when
- * `write` says the socket is full and goes on at `'drain'`, and releases everything at `'close'`.
- * The request's fiber is done: a connection costs no fiber unless its source is a `Stream`.
+ * The platform writes the status and headers (middleware headers included; they are sent at once,
+ * see `sendHeadersAtWriteHead`) and starts running the body `Stream`; the first step of our body
+ * hands the Node response of the request (what `NodeHttpServerRequest.toServerResponse` gives) to a
+ * connection object. From then on the connection writes with `res.write` (several connections'
+ * writes of one turn of the event loop are made in one microtask, each connection's buffer in one
+ * write), stops writing when `write` says the socket is full and goes on at `'drain'`, and
+ * releases everything at `'close'`. A push source (the in-memory log) is attached and the body
+ * ends: the request's fiber is done, the connection costs no fiber. A `Stream` source is pulled by
+ * the request's fiber itself until it ends or the connection closes: one fiber, the one the
+ * platform already has (forking one for it, or running it with `Stream.run*`, which forks, costs
+ * more per connection).
  *
- * The platform ends the response when the body stream ends: that one `end()` call is swallowed (an
- * own `end` property on the response, removed by the call or by our own end, whichever comes first).
+ * The platform ends the response when the body stream ends: that `end()` call is swallowed (an own
+ * `end` property on the response, removed by the call for a push source, by our own end for a
+ * `Stream` source; a cut response keeps it).
  *
  * Only the surface `http.ServerResponse` and `http2.Http2ServerResponse` share is used: `write`,
  * `end`, the `'drain'` and `'close'` events (the platform's `writeHead` has run before), so an
@@ -22,10 +27,10 @@
  *
  * @internal
  */
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as connection from "./connection.js"
 import { http2StreamOf, resetStream } from "./http2Stream.js"
@@ -41,6 +46,7 @@ export interface NodeResponse {
   end(): unknown
   on(event: "drain" | "close", listener: () => void): unknown
   readonly writableEnded: boolean
+  readonly headersSent?: boolean | undefined
   readonly destroyed?: boolean | undefined
 }
 
@@ -203,12 +209,18 @@ export class NodeConnection<A> extends connection.Connection<A> {
   /** Ends the response (our own end, not the platform's), or cuts it, and releases everything. */
   private finish(): void {
     this.close()
-    if (hasOwnEnd(this.res)) delete (this.res as { end?: unknown }).end
+    // a cut response keeps the platform's `end` swallowed: nothing may end its body cleanly
     if (this.config.cut?.() === true) return cutResponse(this.res)
+    if (hasOwnEnd(this.res)) delete (this.res as { end?: unknown }).end
     if (!this.res.writableEnded) this.res.end()
   }
 
-  /** Takes over the response: first bytes, listeners, source, heartbeats. */
+  /**
+   * Takes over the response: first bytes, listeners, source, heartbeats. A push source is
+   * attached and the request's fiber is done; a `Stream` source is run by the request's fiber
+   * itself, in place (no fiber of its own): the returned effect ends when the source does, or is
+   * interrupted when the connection closes (the client went away, or the connection ended it).
+   */
   open<E>(source: connection.Source<A, E>): Effect.Effect<void> {
     const res = this.res
     if (res.destroyed === true) {
@@ -224,32 +236,84 @@ export class NodeConnection<A> extends connection.Connection<A> {
     }
     // the first write sends the status and headers at once
     if (!res.write(first)) this.blocked = true
-    releasePlatformListeners(res)
     connections.set(res, this as NodeConnection<unknown>)
     res.on("drain", onDrain)
     res.on("close", onClose)
-    // the source fibers (a `Stream` source, a `Schedule` heartbeat) outlive the request's fiber:
-    // they end with the connection
-    return this.start(source, (effect) => Effect.forkDaemon(effect))
+    // the heartbeat's `Schedule` fiber (a custom schedule) outlives the request's fiber: it ends with the connection
+    const fork = (effect: Effect.Effect<void>) => Effect.forkDaemon(effect)
+    if (!connection.isStream(source)) {
+      releasePlatformListeners(res)
+      return this.start(source, fork)
+    }
+    return Effect.zipRight(
+      this.startHeartbeat(fork),
+      Effect.withFiberRuntime<void>((fiber) => {
+        if (this.state === 2) return Effect.void
+        this.running = fiber
+        return Effect.onInterrupt(this.runSource(source), () => Effect.sync(() => this.close()))
+      })
+    )
   }
 }
 
 /**
- * The response body: on `NodeHttpServer` the Node fast path (the stream hands the response to a
- * connection and ends), elsewhere the portable pull-based body.
+ * Swallows the platform's `end` call (it ends the response when the body stream ends: the
+ * connection ends it itself, once what is buffered is written). For a push source the body ends
+ * at once: the first call is the platform's, and the property goes with it (an own property kept
+ * on a Node response costs memory); for a `Stream` source it stays until the connection ends.
+ */
+const swallowEnd = (res: NodeResponse, once: boolean): void => {
+  ;(res as { end: () => unknown }).end = once
+    ? function swallow() {
+      delete (res as { end?: unknown }).end
+      return res
+    }
+    : function swallow() {
+      return res
+    }
+}
+
+/**
+ * The response body on `NodeHttpServer`'s response `res`: the Node fast path (the stream hands the
+ * response to a connection made by `config`: it ends at once for a push source, with the source
+ * for a `Stream`), when the platform is writing `res` (its status and headers are set, it has not
+ * ended); `portable` otherwise.
  *
  * @internal
  */
-export const body = <A, E>(source: connection.Source<A, E>, config: connection.Config<A>): Stream.Stream<Uint8Array> =>
-  Stream.unwrap(Effect.map(Effect.serviceOption(HttpServerRequest.HttpServerRequest), (request) => {
-    const res = Option.isSome(request) ? nodeResponseOf(request.value) : undefined
-    if (res === undefined || res.writableEnded) return connection.body(source, config)
-    return Stream.execute(Effect.suspend(() => {
-      // the platform ends the response when this stream ends: that call is swallowed
-      ;(res as { end: () => unknown }).end = function swallow(this: NodeResponse) {
-        delete (res as { end?: unknown }).end
-        return res
-      }
-      return new NodeConnection(config, res).open(source)
-    }))
-  }))
+export const body = <A, E>(
+  res: NodeResponse,
+  source: connection.Source<A, E>,
+  config: () => connection.Config<A>,
+  portable: Stream.Stream<Uint8Array>
+): Stream.Stream<Uint8Array> => {
+  sendHeadersAtWriteHead(res)
+  return Stream.suspend(() => {
+    if (res.writableEnded || res.headersSent !== true) return portable
+    return Stream.fromChannel(Channel.fromEffect(Effect.suspend(() => {
+      swallowEnd(res, !connection.isStream(source))
+      return new NodeConnection(config(), res).open(source)
+    })))
+  })
+}
+
+const empty = new Uint8Array(0)
+
+/**
+ * Sends the status and headers as soon as the platform sets them (`writeHead`), rather than when
+ * the body's first step runs: the platform runs a body `Stream` in a fiber of its own, started
+ * through the Effect scheduler, so on a busy server the client would wait behind every fiber
+ * queued there before its `EventSource` opens. The headers are the platform's (middleware
+ * included): `writeHead` is called through, then an empty write sends them. The own property goes
+ * with the call.
+ */
+const sendHeadersAtWriteHead = (res: NodeResponse): void => {
+  const target = res as unknown as { writeHead?: (...args: Array<unknown>) => unknown }
+  if (typeof target.writeHead !== "function" || Object.prototype.hasOwnProperty.call(res, "writeHead")) return
+  target.writeHead = function writeHead(...args: Array<unknown>) {
+    delete target.writeHead
+    const result = target.writeHead!.apply(res, args)
+    if (!res.writableEnded) res.write(empty)
+    return result
+  }
+}
