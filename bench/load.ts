@@ -4,7 +4,9 @@
  * `--scenario paced [--paced-connections 200] [--paced-rate 10] [--paced-seconds 10]` runs the other
  * scenario: connections that each get a stream of their own, paced, measuring server CPU and the
  * time to response headers while the others stream; there `--server all` (or `platform`) adds a
- * bare `@effect/platform` server streaming the same `Stream` with no code of ours). Flags for the
+ * bare `@effect/platform` server streaming the same `Stream` with no code of ours; streamwire runs
+ * twice there, with the `Stream` and with a timer per connection feeding `SseResponse.async`, as the
+ * baseline does — `--server async` runs only that one). Flags for the
  * server processes' `node` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) go in
  * `STREAMWIRE_SERVER_FLAGS`.
  *
@@ -159,13 +161,26 @@ const serve = async (kind: string) => {
         import("effect"),
         import("@streamwire/codec")
       ])
-    // /paced: a stream of its own per connection, PACED_RATE events/s (a Stream on a Schedule)
-    const paced = SseResponse.make(
-      Stream.fromSchedule(Schedule.spaced(`${1000 / PACED_RATE} millis`)).pipe(
-        Stream.map((s) => Sse.unsafeEvent({ type: "tick", data: JSON.stringify({ s, t: now() }) }))
-      ),
-      { heartbeat: `${HEARTBEAT_S} seconds` }
-    )
+    // /paced: a stream of its own per connection, PACED_RATE events/s: a Stream on a Schedule, or
+    // (kind "streamwire-async") a timer per connection feeding SseResponse.async, as the baseline does
+    const paced = kind === "streamwire-async"
+      ? SseResponse.async((emit) =>
+        Effect.acquireRelease(
+          Effect.sync(() => {
+            let s = 0
+            return setInterval(
+              () => emit.single(Sse.unsafeEvent({ type: "tick", data: JSON.stringify({ s: s++, t: now() }) })),
+              1000 / PACED_RATE
+            )
+          }),
+          (timer) => Effect.sync(() => clearInterval(timer))
+        ), { heartbeat: `${HEARTBEAT_S} seconds` })
+      : SseResponse.make(
+        Stream.fromSchedule(Schedule.spaced(`${1000 / PACED_RATE} millis`)).pipe(
+          Stream.map((s) => Sse.unsafeEvent({ type: "tick", data: JSON.stringify({ s, t: now() }) }))
+        ),
+        { heartbeat: `${HEARTBEAT_S} seconds` }
+      )
     const scope = Effect.runSync(Scope.make())
     const made = await Effect.runPromise(
       Effect.gen(function*() {
@@ -340,13 +355,15 @@ const openClients = async (
 }
 
 /** Starts a server process (`--serve kind`) and gives its IPC replies by key, and its stats. */
-type Kind = "baseline" | "streamwire" | "platform"
+type Kind = "baseline" | "streamwire" | "streamwire-async" | "platform"
 
 const serverProcess = (kind: Kind, label: string) => {
   const name = kind === "baseline"
     ? "node:http baseline"
     : kind === "platform"
     ? "@effect/platform alone"
+    : kind === "streamwire-async"
+    ? "streamwire, SseResponse.async"
     : "streamwire"
   console.log(`\n== ${name}${label}`)
   const child: ChildProcess = fork(self, ["--serve", kind, ...process.argv.slice(2)], {
@@ -640,6 +657,9 @@ const main = async () => {
     const paced: Array<PacedResult> = []
     if (WHICH === "both" || WHICH === "all" || WHICH === "baseline") paced.push(await runPaced("baseline"))
     if (WHICH === "both" || WHICH === "all" || WHICH === "streamwire") paced.push(await runPaced("streamwire"))
+    if (WHICH === "both" || WHICH === "all" || WHICH === "streamwire" || WHICH === "async") {
+      paced.push(await runPaced("streamwire-async"))
+    }
     if (WHICH === "all" || WHICH === "platform") paced.push(await runPaced("platform"))
     console.log(`\n${pacedTable(paced)}\n`)
     process.exit(0)

@@ -169,6 +169,10 @@ export interface PushSource<A> {
 export interface Push<A> {
   readonly one: (item: A) => void
   readonly all: (items: ReadonlyArray<A>) => void
+  /** The source ended: the response ends once what is buffered is written. */
+  readonly end: () => void
+  /** The source failed: as a `Stream` source's failure (logged, `onError`'s event, then the end). */
+  readonly fail: (cause: Cause.Cause<unknown>) => Effect.Effect<void>
 }
 
 /** @internal */
@@ -276,6 +280,19 @@ export abstract class Connection<A> {
   one(item: A): void {
     if (this.state !== OPEN) return
     if (this.makeRoom()) this.add(item)
+  }
+
+  /** A push source's end. */
+  end(): void {
+    this.sourceEnded(Exit.void, undefined)
+  }
+
+  /** A push source's failure. */
+  fail(cause: Cause.Cause<unknown>): Effect.Effect<void> {
+    if (this.state !== OPEN) return Effect.void
+    return Cause.isInterruptedOnly(cause)
+      ? Effect.sync(() => this.sourceEnded(Exit.failCause(cause), undefined))
+      : Effect.map(this.config.onFailure(cause), (last) => this.sourceEnded(Exit.failCause(cause), last))
   }
 
   /** A push source's items at once (a replay: accepted whole when nothing waits, the log bounds it). */
