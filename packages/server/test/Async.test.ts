@@ -27,7 +27,9 @@ describe("SseResponse.async", () => {
         Stream.make(ev("a", "1"), Sse.comment("c"), ev("b\nc", "2")),
         { retry: "1 second", heartbeat: false }
       )
-      const url = yield* serve(HttpRouter.empty.pipe(HttpRouter.get("/push", pushed), HttpRouter.get("/stream", streamed)))
+      const url = yield* serve(
+        HttpRouter.empty.pipe(HttpRouter.get("/push", pushed), HttpRouter.get("/stream", streamed))
+      )
       const a = yield* connect(`${url}/push`)
       const b = yield* connect(`${url}/stream`)
       yield* promise(() => a.waitForEnd())
