@@ -269,21 +269,33 @@ const bodyOf = <E>(
   const res = transport.node && Option.isSome(request) ? nodeResponse.nodeResponseOf(request.value) : undefined
   if (res === undefined) return portable
   // the Node fast path: the connection cuts the response itself (see `cut` in the config)
-  return nodeResponse.body(res, stream, () => {
-    let aborted = false
-    return configOf(
-      options,
-      onReset,
-      share,
-      (cause) => {
-        const abort = aborting(options, cause)
-        if (abort !== undefined) aborted = true
-        return abort
-      },
-      transport,
-      () => aborted
-    )
-  }, portable)
+  return nodeResponse.body(res, stream, () => abortable(options, onReset, share, transport).config, portable)
+}
+
+/**
+ * The connection's config, and whether the stream failed with `Abort` (or `onError` is
+ * `"abort"`): the response is then cut after what was written.
+ */
+const abortable = (
+  options: Options | undefined,
+  onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
+  share: (() => boolean) | undefined,
+  transport: Transport
+) => {
+  let aborted = false
+  const config = configOf(
+    options,
+    onReset,
+    share,
+    (cause) => {
+      const abort = aborting(options, cause)
+      if (abort !== undefined) aborted = true
+      return abort
+    },
+    transport,
+    () => aborted
+  )
+  return { config, aborted: () => aborted }
 }
 
 /** Whether a failure aborts the response, and what is logged then; undefined when it does not. */
@@ -304,24 +316,10 @@ const portableBody = <E>(
   request: Option.Option<HttpServerRequest.HttpServerRequest>
 ): Stream.Stream<Uint8Array> =>
   Stream.suspend(() => {
-    // set when the stream failed with Abort (or onError is "abort"): the connection is cut after
-    // what was written
-    let aborted = false
-    const config = configOf(
-      options,
-      onReset,
-      share,
-      (cause) => {
-        const abort = aborting(options, cause)
-        if (abort !== undefined) aborted = true
-        return abort
-      },
-      transport,
-      () => aborted
-    )
+    const { aborted, config } = abortable(options, onReset, share, transport)
     return Stream.concat(
       connection.body(stream, config),
-      Stream.suspend(() => aborted ? Stream.execute(cut(request)) : Stream.empty)
+      Stream.suspend(() => aborted() ? Stream.execute(cut(request)) : Stream.empty)
     )
   })
 
@@ -447,23 +445,8 @@ export const make: <const A extends Stream.Stream<Sse.SseMessage, any, any> | Op
     <E, R>(stream: Stream.Stream<Sse.SseMessage, E, R>, options?: Options) =>
       Effect.map(
         Effect.context<R>(),
-        (context) =>
-          response(
-            bodyOf(
-              // the stream runs in the handler's context (see `context` in the config)
-              stream as Stream.Stream<Sse.SseMessage, E>,
-              options,
-              undefined,
-              undefined,
-              {
-                node: true,
-                metrics: metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "sse"),
-                context: context as Context.Context<never>
-              },
-              Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
-            ),
-            options
-          )
+        // the stream runs in the handler's context (see `context` in the config)
+        (context) => inHandler(stream as Stream.Stream<Sse.SseMessage, E>, options, context as Context.Context<never>)
       )
   )
 
@@ -571,22 +554,26 @@ export const async = <R = never>(
         })
     }
     const policy: Options = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" }
-    return response(
-      bodyOf(
-        source,
-        policy,
-        undefined,
-        undefined,
-        {
-          node: true,
-          metrics: metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "sse"),
-          context: context as Context.Context<never>
-        },
-        Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
-      ),
-      options
-    )
+    return inHandler(source, policy, context as Context.Context<never>)
   })
+
+/** A response whose source runs in the handler's `context`: on `NodeHttpServer`, the fast path. */
+const inHandler = <E>(
+  source: Stream.Stream<Sse.SseMessage, E> | connection.PushSource<Sse.SseMessage>,
+  options: Options | undefined,
+  context: Context.Context<never>
+): HttpServerResponse.HttpServerResponse =>
+  response(
+    bodyOf(
+      source,
+      options,
+      undefined,
+      undefined,
+      { node: true, metrics: metrics.forRoute(metrics.routeOf(context), "sse"), context },
+      Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
+    ),
+    options
+  )
 
 const response = (
   bytes: Stream.Stream<Uint8Array>,
