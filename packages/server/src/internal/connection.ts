@@ -234,6 +234,11 @@ export abstract class Connection<A> {
    * `bufferSize` messages: a full buffer is written at once when the socket takes writes) until it
    * drains; nothing is written to it meanwhile.
    */
+  /** Done: nothing more is written, everything is released. */
+  protected get closed(): boolean {
+    return this.state === CLOSED
+  }
+
   get held(): number {
     return this.items.length - this.head
   }
@@ -287,9 +292,8 @@ export abstract class Connection<A> {
     this.sourceEnded(Exit.void, undefined)
   }
 
-  /** A push source's failure. */
+  /** The source failed (a push source, or a `Stream` source's run): `onFailure`'s bytes, then the end. */
   fail(cause: Cause.Cause<unknown>): Effect.Effect<void> {
-    if (this.state !== OPEN) return Effect.void
     return Cause.isInterruptedOnly(cause)
       ? Effect.sync(() => this.sourceEnded(Exit.failCause(cause), undefined))
       : Effect.map(this.config.onFailure(cause), (last) => this.sourceEnded(Exit.failCause(cause), last))
@@ -442,11 +446,7 @@ export abstract class Connection<A> {
       this.running = undefined
       // `None`: the stream ended, or the connection stopped taking its messages
       const failure = Cause.flipCauseOption(cause)
-      if (Option.isNone(failure)) return Effect.sync(() => this.sourceEnded(Exit.void, undefined))
-      const exit = Exit.failCause(failure.value)
-      return Cause.isInterruptedOnly(failure.value)
-        ? Effect.sync(() => this.sourceEnded(exit, undefined))
-        : Effect.map(this.config.onFailure(failure.value), (last) => this.sourceEnded(exit, last))
+      return Option.isNone(failure) ? Effect.sync(() => this.end()) : this.fail(failure.value)
     })
   }
 

@@ -167,7 +167,7 @@ export class NodeConnection<A> extends connection.Connection<A> {
   }
 
   protected flushNow(): boolean {
-    if (this.blocked || this.state === 2) return false
+    if (this.blocked || this.closed) return false
     this.flush()
     return true
   }
@@ -184,7 +184,7 @@ export class NodeConnection<A> extends connection.Connection<A> {
 
   /** Writes what is buffered (unless the socket is full), and ends when the connection is ending. */
   flush(): void {
-    if (this.state === 2 || this.blocked) return
+    if (this.closed || this.blocked) return
     const { bytes } = this.takeBatch()
     if (bytes.length > 0 && !this.res.write(bytes)) this.blocked = true
     if (this.encodeFailure !== undefined) {
@@ -248,7 +248,7 @@ export class NodeConnection<A> extends connection.Connection<A> {
     return Effect.zipRight(
       this.startHeartbeat(fork),
       Effect.withFiberRuntime<void>((fiber) => {
-        if (this.state === 2) return Effect.void
+        if (this.closed) return Effect.void
         this.running = fiber
         return Effect.onInterrupt(this.runSource(source), () => Effect.sync(() => this.close()))
       })
