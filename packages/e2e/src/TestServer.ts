@@ -20,6 +20,10 @@ export interface SeenRequest {
    * sends again on a new connection.
    */
   readonly answered: () => boolean
+  /** The client's port, and how many requests its connection had carried before this one. */
+  readonly socket: { readonly port: number | undefined; readonly before: number }
+  /** When its response closed (ms since the epoch), `undefined` while it is open. */
+  readonly closedAt: () => number | undefined
 }
 
 export interface TestServer<A> {
@@ -48,16 +52,25 @@ export const start = async <A, E>(
   const http = Http.createServer()
   const requests: Array<SeenRequest> = []
   const open = new Set<Http.IncomingMessage>()
+  const carried = new WeakMap<object, number>()
   http.on("request", (req: Http.IncomingMessage, res: Http.ServerResponse) => {
+    let closedAt: number | undefined = undefined
+    const before = carried.get(req.socket) ?? 0
+    carried.set(req.socket, before + 1)
     requests.push({
+      socket: { port: req.socket.remotePort, before },
       method: req.method ?? "",
       url: req.url ?? "",
       headers: { ...req.headers },
       at: Date.now(),
-      answered: () => res.headersSent
+      answered: () => res.headersSent,
+      closedAt: () => closedAt
     })
     open.add(req)
-    res.on("close", () => open.delete(req))
+    res.on("close", () => {
+      closedAt = Date.now()
+      open.delete(req)
+    })
   })
   try {
     const [origin, value] = await Effect.runPromise(

@@ -85,6 +85,63 @@ const gets = (server: Server, path: string) =>
 const unanswered = (server: Server, path: string) =>
   server.requests.filter((r) => r.method === "GET" && r.url === path && !r.answered()).length
 
+/** What the pages logged through `lifecycleScript`, with the page's index (a closed page's too). */
+const consoleLines: Array<[string, string]> = []
+
+/** Records the page lifecycle events a tab sees (a frozen tab resigns its lead), with times. */
+const lifecycleScript = `(() => {
+  const life = (window.__life = [])
+  const at = (what) => {
+    life.push([Date.now(), what, document.visibilityState])
+    console.debug("life: " + Date.now() + " " + what)
+  }
+  for (const t of ["freeze", "resume", "visibilitychange"]) document.addEventListener(t, () => at(t))
+  for (const t of ["pagehide", "pageshow", "blur", "focus"]) window.addEventListener(t, () => at(t))
+  document.addEventListener("DOMContentLoaded", () => {
+    const role = document.getElementById("sharedRole")
+    if (role) new MutationObserver(() => at("role " + role.textContent)).observe(role, { childList: true, characterData: true, subtree: true })
+  })
+  const fetch0 = window.fetch
+  window.fetch = function (input, init) {
+    const url = String(input && input.url || input)
+    if (!url.includes("/shared/events")) return fetch0.apply(this, arguments)
+    const h = new Headers(init && init.headers)
+    at("fetch " + url.replace(location.origin, "") + " last-event-id=" + (h.get("last-event-id") ?? "none"))
+    const signal = init && init.signal
+    if (signal) signal.addEventListener("abort", () => at("fetch aborted: " + String(signal.reason)))
+    const p = fetch0.apply(this, arguments)
+    p.then((r) => at("fetch answered " + r.status), (e) => at("fetch failed: " + String(e)))
+    return p
+  }
+})()`
+
+/**
+ * What happened, for a failure's message: the requests of `path` (when, Last-Event-ID, answered,
+ * when closed) and the lifecycle events of the pages still open, on one clock.
+ */
+const story = async (server: Server | TestServer.TestServer<unknown>, path: string, pages: ReadonlyArray<Page>) => {
+  const t0 = server.requests[0]?.at ?? 0
+  const lines = server.requests.filter((r) => r.url === path).map((r) => {
+    const closed = r.closedAt()
+    return `  ${r.at - t0} ms ${r.method} ${r.url} last-event-id=${
+      r.headers["last-event-id"] ?? "none"
+    } port ${r.socket.port} (request ${r.socket.before + 1} on it) answered=${r.answered()}${
+      closed === undefined ? " open" : ` closed at ${closed - t0} ms`
+    }`
+  })
+  for (const [i, page] of pages.entries()) {
+    const life = await page.evaluate("window.__life ?? []").catch(() => []) as Array<[number, string, string]>
+    lines.push(
+      `  page ${i}: ${life.map(([t, what, v]) => `${t - t0} ms ${what} (${v})`).join(", ") || "no lifecycle events"}`
+    )
+  }
+  for (const [page, line] of consoleLines) {
+    const m = /^life: (\d+) (.*)$/.exec(line)
+    if (m !== null) lines.push(`  (console of ${page}) ${Number(m[1]) - t0} ms ${m[2]}`)
+  }
+  return `requests of ${path}:\n${lines.join("\n")}`
+}
+
 describe("SharedSse in Chromium: one SSE connection for all the tabs of a site", () => {
   it(
     "10 tabs of one origin: exactly one SSE connection on the server; every tab gets every event once, in order",
@@ -317,7 +374,14 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
       const server = await TestServer.start(Demo.make({ tickEvery: "100 millis", sharedScript: panel }))
       const pages: Array<Page> = []
       try {
-        for (let i = 0; i < 3; i++) pages.push(await browser.context.newPage())
+        consoleLines.length = 0
+        for (let i = 0; i < 3; i++) {
+          const page = await browser.context.newPage()
+          await page.addInitScript(lifecycleScript)
+          const index = i
+          page.on("console", (m) => consoleLines.push([`page ${index}`, m.text()]))
+          pages.push(page)
+        }
         await Promise.all(pages.map((page) => page.goto(server.url("/"), { timeout: 60_000 })))
         const panelOf = (page: Page) =>
           page.evaluate(`(() => {
@@ -367,9 +431,25 @@ describe("SharedSse in Chromium: one SSE connection for all the tabs of a site",
           expect(p.gaps).toBe("0")
           expect(p.dups).toBe("0")
         }
-        const resumed = server.requests.filter((r) => r.url === "/shared/events" && r.answered())
-        expect(resumed.length).toBe(2)
-        expect(resumed[1]!.headers["last-event-id"]).toBeDefined()
+        // The pages fetched /shared/events twice: the first leader from the start, the new one with
+        // the last id it delivered. What the server saw may hold one more: Chromium sometimes sends
+        // a fetch on a kept-alive socket, abandons it and sends it again on a new one (seen under
+        // load: the page made one fetch, the server answered two requests on two sockets, the
+        // first of them a reused one, and the abandoned one was closed ~5 s later). Such a
+        // duplicate carries the same Last-Event-ID as a fetch a page made and is not kept.
+        const why = await story(server, "/shared/events", survivors)
+        const fetched = consoleLines.flatMap(([, line]) => {
+          const m = /^life: \d+ fetch \/shared\/events last-event-id=(.*)$/.exec(line)
+          return m === null ? [] : [m[1]!]
+        })
+        expect(fetched.length, why).toBe(2)
+        expect(fetched[0], why).toBe("none")
+        expect(fetched[1], why).not.toBe("none")
+        const answered = server.requests.filter((r) => r.url === "/shared/events" && r.answered())
+        if (answered.length > fetched.length) console.log(`shared tabs: a request sent twice by Chromium\n${why}`)
+        for (const r of answered) expect(fetched, why).toContain(r.headers["last-event-id"] ?? "none")
+        expect(answered.length, why).toBeLessThanOrEqual(3)
+        await waitFor(() => server.openRequests("/shared/events") === 1, { timeout: 15_000 })
       } finally {
         for (const page of pages) if (!page.isClosed()) await page.close()
         await server.close()
