@@ -9,7 +9,7 @@
 import type * as Headers from "@effect/platform/Headers"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Ndjson } from "@streamwire/codec"
+import { CodecError, Ndjson } from "@streamwire/codec"
 import type * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
@@ -19,7 +19,9 @@ import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as callbacks from "./internal/callbacks.js"
 import * as connection from "./internal/connection.js"
 import { toRecord } from "./internal/headers.js"
 import * as metrics from "./internal/metrics.js"
@@ -61,6 +63,7 @@ export interface Options {
 }
 
 const newline = new TextEncoder().encode("\n")
+const { UnencodableValue } = CodecError
 
 /**
  * The body of an NDJSON response, as bytes: values encoded (one write per chunk of values), through
@@ -86,24 +89,27 @@ export const body: <const A extends Stream.Stream<Uint8Array, any, never> | Opti
   : <E>(lines: Stream.Stream<Uint8Array, E>) => Stream.Stream<Uint8Array> = dual(
     isStreamArg,
     (lines: Stream.Stream<Uint8Array, unknown>, options?: Options) =>
-      bodyOf(lines, options, false, metrics.forRoute("body", "ndjson"))
+      bodyOf(lines, () => writeBytes, options, false, metrics.forRoute("body", "ndjson"))
   )
 
-const bodyOf = <E>(
-  lines: Stream.Stream<Uint8Array, E>,
+const writeBytes = (bytes: Uint8Array, out: connection.Out) => out.bytes(bytes)
+
+const bodyOf = <A, E>(
+  source: connection.Source<A, E>,
+  encode: () => (item: A, out: connection.Out) => unknown,
   options: Options | undefined,
   node: boolean,
   routeMetrics: metrics.RouteMetrics,
   context?: Context.Context<never>
 ): Stream.Stream<Uint8Array> => {
-  const config = (): connection.Config<Uint8Array> => ({
+  const config = (): connection.Config<A> => ({
     metrics: routeMetrics,
     bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
     onSlowClient: options?.onSlowClient ?? "backpressure",
     heartbeat: connection.heartbeatOf(options?.heartbeat ?? false),
     heartbeatBytes: newline,
     first: [],
-    encode: (bytes, out) => out.bytes(bytes),
+    encode: encode(),
     onFailure: (cause) => {
       const onError = options?.onError
       return Effect.zipRight(
@@ -119,12 +125,12 @@ const bodyOf = <E>(
     },
     context
   })
-  const portable = Stream.suspend(() => connection.body(lines, config()))
+  const portable = Stream.suspend(() => connection.body(source, config()))
   const request = node && context !== undefined
     ? Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
     : Option.none()
   const res = Option.isSome(request) ? nodeResponse.nodeResponseOf(request.value) : undefined
-  return res === undefined ? portable : nodeResponse.body(res, lines, config, portable)
+  return res === undefined ? portable : nodeResponse.body(res, source, config, portable)
 }
 
 const respond = <E, R>(
@@ -132,21 +138,23 @@ const respond = <E, R>(
   options: Options | undefined
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
   Effect.map(Effect.context<R>(), (context) =>
-    HttpServerResponse.stream(
-      bodyOf(
-        // the stream runs in the handler's context (see `context` in the config)
-        lines as Stream.Stream<Uint8Array, E>,
-        options,
-        true,
-        metrics.forRoute(metrics.routeOf(context as Context.Context<never>), "ndjson"),
-        context as Context.Context<never>
-      ),
-      {
-        status: options?.status ?? 200,
-        contentType,
-        headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
-      }
-    ))
+    // the stream runs in the handler's context (see `context` in the config)
+    response(lines as Stream.Stream<Uint8Array, E>, () => writeBytes, options, context as Context.Context<never>))
+
+const response = <A, E>(
+  source: connection.Source<A, E>,
+  encode: () => (item: A, out: connection.Out) => unknown,
+  options: Options | undefined,
+  context: Context.Context<never>
+): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.stream(
+    bodyOf(source, encode, options, true, metrics.forRoute(metrics.routeOf(context), "ndjson"), context),
+    {
+      status: options?.status ?? 200,
+      contentType,
+      headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
+    }
+  )
 
 /**
  * A `Stream` of JSON values as a streamed NDJSON response.
@@ -175,6 +183,107 @@ export const make: <const S extends Stream.Stream<any, any, any> | Options | und
     isStreamArg,
     <A, E, R>(stream: Stream.Stream<A, E, R>, options?: Options) => respond(Ndjson.encode(stream), options)
   )
+
+/**
+ * How a callback source hands values to a response made by {@link async}. Calls after the
+ * response ended (the client left, `end` was called, a slow client was dropped) do nothing.
+ *
+ * @example
+ * ```ts
+ * import type { NdjsonResponse } from "@streamwire/server"
+ *
+ * const onRow = (emit: NdjsonResponse.Emit<{ readonly id: number }>) => (id: number) => emit.single({ id })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Emit<A = unknown> {
+  /** Sends one value (written as `JSON.stringify(value)` and a newline), under the slow-client policy. */
+  readonly single: (value: A) => void
+  /** Sends several values, each under the slow-client policy. */
+  readonly chunk: (values: Iterable<A>) => void
+  /** Ends the response once what was sent is written. */
+  readonly end: () => void
+}
+
+/**
+ * Options of {@link async}: those of every NDJSON response, with a slow-client policy that never
+ * waits (a callback cannot be made to wait). Default `"disconnect"`.
+ *
+ * @example
+ * ```ts
+ * import type { NdjsonResponse } from "@streamwire/server"
+ *
+ * const options: NdjsonResponse.AsyncOptions = { onSlowClient: "drop-oldest", bufferSize: 64 }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AsyncOptions extends Omit<Options, "onSlowClient"> {
+  readonly onSlowClient?: "disconnect" | "drop-oldest" | undefined
+}
+
+/**
+ * An NDJSON response fed by callbacks — timers, event emitters, a database's notifications —
+ * rather than a `Stream`: the twin of `SseResponse.async`. `register` runs once the response is
+ * open, in the handler's context and a `Scope` closed when the response ends (the client left,
+ * `end` was called, a slow client was dropped): acquire listeners with `Effect.acquireRelease`
+ * there. Values go straight into the connection (no fiber or `Stream` per connection) and are
+ * encoded as they are written; a value with no JSON text (`undefined`, a function, a cycle, a
+ * BigInt) ends the response as a failed stream does (`UnencodableValue`, then `onError`), as does
+ * a defect in `register`.
+ *
+ * @example
+ * ```ts
+ * import { NdjsonResponse } from "@streamwire/server"
+ * import { HttpRouter } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * // the values' type comes from `emit`'s annotation (`NdjsonResponse.Emit` alone: `unknown`)
+ * const clock = NdjsonResponse.async((emit: NdjsonResponse.Emit<{ readonly now: number }>) =>
+ *   Effect.acquireRelease(
+ *     Effect.sync(() => setInterval(() => emit.single({ now: Date.now() }), 1000)),
+ *     (timer) => Effect.sync(() => clearInterval(timer))
+ *   )
+ * )
+ * const router = HttpRouter.empty.pipe(HttpRouter.get("/clock.ndjson", clock))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const async = <A = unknown, R = never>(
+  register: (emit: Emit<A>) => Effect.Effect<unknown, never, R>,
+  options?: AsyncOptions
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Exclude<R, Scope.Scope>> =>
+  Effect.map(Effect.context<Exclude<R, Scope.Scope>>(), (context) =>
+    response(
+      callbacks.source(register, context),
+      writeJson,
+      { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" },
+      context as Context.Context<never>
+    ))
+
+/** Each value as `JSON.stringify(value)` and a newline; the connection's count of values for errors. */
+const writeJson = () => {
+  let index = 0
+  return (value: unknown, out: connection.Out): unknown => {
+    let json: string | undefined
+    try {
+      json = JSON.stringify(value)
+    } catch (cause) {
+      return new UnencodableValue({ index, cause })
+    }
+    if (json === undefined) {
+      return new UnencodableValue({ index, cause: `JSON.stringify gives no text for ${typeof value}` })
+    }
+    index++
+    out.text(json + "\n")
+    return undefined
+  }
+}
 
 /**
  * Values encoded by a Schema, then as NDJSON.

@@ -21,15 +21,15 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { EventLog, Reset } from "./EventLog.js"
 import * as attach from "./internal/attach.js"
+import * as callbacks from "./internal/callbacks.js"
 import * as connection from "./internal/connection.js"
 import { toRecord } from "./internal/headers.js"
 import { http2StreamOf, resetStream } from "./internal/http2Stream.js"
@@ -529,30 +529,7 @@ export const async = <R = never>(
   options?: AsyncOptions
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Exclude<R, Scope.Scope>> =>
   Effect.map(Effect.context<Exclude<R, Scope.Scope>>(), (context) => {
-    const source: connection.PushSource<Sse.SseMessage> = {
-      _tag: "PushSource",
-      attach: (push) =>
-        Effect.flatMap(Scope.make(), (scope) => {
-          const emit: Emit = {
-            single: (message) => push.one(message),
-            chunk: (messages) => {
-              for (const message of messages) push.one(message)
-            },
-            end: () => push.end()
-          }
-          const registered = register(emit).pipe(
-            Scope.extend(scope),
-            Effect.provide(context as Context.Context<Exclude<R, Scope.Scope>>)
-          ) as Effect.Effect<unknown>
-          const detach = () => {
-            Effect.runFork(Scope.close(scope, Exit.void))
-          }
-          return Effect.matchCauseEffect(registered, {
-            onFailure: (cause) => Effect.as(push.fail(cause), detach),
-            onSuccess: () => Effect.succeed(detach)
-          })
-        })
-    }
+    const source = callbacks.source(register, context)
     const policy: Options = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" }
     return inHandler(source, policy, context as Context.Context<never>)
   })
