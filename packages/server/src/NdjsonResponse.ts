@@ -17,6 +17,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
+import type * as Runtime from "effect/Runtime"
 import type * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -94,6 +95,36 @@ export const body: <const A extends Stream.Stream<Uint8Array, any, never> | Opti
 
 const writeBytes = (bytes: Uint8Array, out: connection.Out) => out.bytes(bytes)
 
+const configOf = <A>(
+  encode: () => (item: A, out: connection.Out) => unknown,
+  options: Options | undefined,
+  routeMetrics: metrics.RouteMetrics,
+  context?: Context.Context<never>
+) =>
+(): connection.Config<A> => ({
+  metrics: routeMetrics,
+  bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
+  onSlowClient: options?.onSlowClient ?? "backpressure",
+  heartbeat: connection.heartbeatOf(options?.heartbeat ?? false),
+  heartbeatBytes: newline,
+  first: [],
+  encode: encode(),
+  onFailure: (cause) => {
+    const onError = options?.onError
+    return Effect.zipRight(
+      Effect.logWarning("NDJSON stream failed; closing the response", cause),
+      onError === undefined || onError === "close"
+        ? Effect.succeed(undefined)
+        : Ndjson.encode(Stream.make(onError(cause))).pipe(
+          Stream.runCollect,
+          Effect.map((chunks) => Chunk.isEmpty(chunks) ? undefined : Chunk.unsafeHead(chunks)),
+          Effect.orElseSucceed(() => undefined)
+        )
+    )
+  },
+  context
+})
+
 const bodyOf = <A, E>(
   source: connection.Source<A, E>,
   encode: () => (item: A, out: connection.Out) => unknown,
@@ -102,29 +133,7 @@ const bodyOf = <A, E>(
   routeMetrics: metrics.RouteMetrics,
   context?: Context.Context<never>
 ): Stream.Stream<Uint8Array> => {
-  const config = (): connection.Config<A> => ({
-    metrics: routeMetrics,
-    bufferSize: options?.bufferSize ?? connection.DEFAULT_BUFFER,
-    onSlowClient: options?.onSlowClient ?? "backpressure",
-    heartbeat: connection.heartbeatOf(options?.heartbeat ?? false),
-    heartbeatBytes: newline,
-    first: [],
-    encode: encode(),
-    onFailure: (cause) => {
-      const onError = options?.onError
-      return Effect.zipRight(
-        Effect.logWarning("NDJSON stream failed; closing the response", cause),
-        onError === undefined || onError === "close"
-          ? Effect.succeed(undefined)
-          : Ndjson.encode(Stream.make(onError(cause))).pipe(
-            Stream.runCollect,
-            Effect.map((chunks) => Chunk.isEmpty(chunks) ? undefined : Chunk.unsafeHead(chunks)),
-            Effect.orElseSucceed(() => undefined)
-          )
-      )
-    },
-    context
-  })
+  const config = configOf(encode, options, routeMetrics, context)
   const portable = Stream.suspend(() => connection.body(source, config()))
   const request = node && context !== undefined
     ? Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
@@ -145,16 +154,26 @@ const response = <A, E>(
   source: connection.Source<A, E>,
   encode: () => (item: A, out: connection.Out) => unknown,
   options: Options | undefined,
-  context: Context.Context<never>
-): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.stream(
-    bodyOf(source, encode, options, true, metrics.forRoute(metrics.routeOf(context), "ndjson"), context),
-    {
-      status: options?.status ?? 200,
-      contentType,
-      headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
+  context: Context.Context<never>,
+  runtime?: Runtime.Runtime<never>
+): HttpServerResponse.HttpServerResponse => {
+  const responseOptions = {
+    status: options?.status ?? 200,
+    contentType,
+    headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
+  }
+  const routeMetrics = metrics.forRoute(metrics.routeOf(context), "ndjson")
+  if (!connection.isStream(source) && runtime !== undefined) {
+    // on NodeHttpServer, a push source gets a raw body the connection starts from (`nodeResponse.raw`)
+    const request = Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
+    const res = Option.isSome(request) ? nodeResponse.nodeResponseOf(request.value) : undefined
+    if (res !== undefined) {
+      const config = configOf(encode, options, routeMetrics, context)
+      return HttpServerResponse.raw(nodeResponse.raw(res, source, config, runtime), responseOptions)
     }
-  )
+  }
+  return HttpServerResponse.stream(bodyOf(source, encode, options, true, routeMetrics, context), responseOptions)
+}
 
 /**
  * A `Stream` of JSON values as a streamed NDJSON response.
@@ -258,12 +277,13 @@ export const async = <A = unknown, R = never>(
   register: (emit: Emit<A>) => Effect.Effect<unknown, never, R>,
   options?: AsyncOptions
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Exclude<R, Scope.Scope>> =>
-  Effect.map(Effect.context<Exclude<R, Scope.Scope>>(), (context) =>
+  Effect.map(Effect.runtime<Exclude<R, Scope.Scope>>(), (runtime) =>
     response(
-      callbacks.source(register, context),
+      callbacks.source(register, runtime.context),
       writeJson,
       { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" },
-      context as Context.Context<never>
+      runtime.context as Context.Context<never>,
+      runtime as Runtime.Runtime<never>
     ))
 
 /** Each value as `JSON.stringify(value)` and a newline; the connection's count of values for errors. */

@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
+import type * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -273,6 +274,28 @@ const bodyOf = <E>(
 }
 
 /**
+ * A streamed response: on `NodeHttpServer`, a push source gets a raw body the connection starts
+ * from (no body `Stream`, see `nodeResponse.raw`); everything else the body `Stream` of `bodyOf`.
+ */
+const responseOf = <E>(
+  stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<attach.Attached | Sse.SseMessage>,
+  options: Options | undefined,
+  onReset: ((reset: Reset) => Sse.SseMessage) | undefined,
+  share: (() => boolean) | undefined,
+  transport: Transport,
+  request: Option.Option<HttpServerRequest.HttpServerRequest>
+): HttpServerResponse.HttpServerResponse => {
+  if (!connection.isStream(stream) && transport.node && transport.runtime !== undefined && Option.isSome(request)) {
+    const res = nodeResponse.nodeResponseOf(request.value)
+    if (res !== undefined) {
+      const config = () => abortable(options, onReset, share, transport).config
+      return HttpServerResponse.raw(nodeResponse.raw(res, stream, config, transport.runtime), responseOptions(options))
+    }
+  }
+  return response(bodyOf(stream, options, onReset, share, transport, request), options)
+}
+
+/**
  * The connection's config, and whether the stream failed with `Abort` (or `onError` is
  * `"abort"`): the response is then cut after what was written.
  */
@@ -379,6 +402,8 @@ interface Transport {
   readonly node: boolean
   readonly metrics: metrics.RouteMetrics
   readonly context?: Context.Context<never> | undefined
+  /** The handler's runtime: a push source's connection is opened in it on the raw fast path. */
+  readonly runtime?: Runtime.Runtime<never> | undefined
 }
 
 /**
@@ -528,39 +553,39 @@ export const async = <R = never>(
   register: (emit: Emit) => Effect.Effect<unknown, never, R>,
   options?: AsyncOptions
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, Exclude<R, Scope.Scope>> =>
-  Effect.map(Effect.context<Exclude<R, Scope.Scope>>(), (context) => {
+  Effect.map(Effect.runtime<Exclude<R, Scope.Scope>>(), (runtime) => {
+    const context = runtime.context
     const source = callbacks.source(register, context)
     const policy: Options = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" }
-    return inHandler(source, policy, context as Context.Context<never>)
+    return inHandler(source, policy, context as Context.Context<never>, runtime as Runtime.Runtime<never>)
   })
 
 /** A response whose source runs in the handler's `context`: on `NodeHttpServer`, the fast path. */
 const inHandler = <E>(
   source: Stream.Stream<Sse.SseMessage, E> | connection.PushSource<Sse.SseMessage>,
   options: Options | undefined,
-  context: Context.Context<never>
+  context: Context.Context<never>,
+  runtime?: Runtime.Runtime<never>
 ): HttpServerResponse.HttpServerResponse =>
-  response(
-    bodyOf(
-      source,
-      options,
-      undefined,
-      undefined,
-      { node: true, metrics: metrics.forRoute(metrics.routeOf(context), "sse"), context },
-      Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
-    ),
-    options
+  responseOf(
+    source,
+    options,
+    undefined,
+    undefined,
+    { node: true, metrics: metrics.forRoute(metrics.routeOf(context), "sse"), context, runtime },
+    Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
   )
 
 const response = (
   bytes: Stream.Stream<Uint8Array>,
   options: Options | undefined
-): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.stream(bytes, {
-    status: options?.status ?? 200,
-    contentType,
-    headers: options?.headers === undefined ? headers : { ...headers, ...toRecord(options.headers) }
-  })
+): HttpServerResponse.HttpServerResponse => HttpServerResponse.stream(bytes, responseOptions(options))
+
+const responseOptions = (options: Options | undefined) => ({
+  status: options?.status ?? 200,
+  contentType,
+  headers: options?.headers === undefined ? headers : { ...headers, ...toRecord(options.headers) }
+})
 
 /**
  * Options of {@link schema}: those of every response and the events' `type`.
@@ -898,7 +923,8 @@ const follow = (
   Effect.flatMap(
     HttpServerRequest.HttpServerRequest,
     (request) =>
-      Effect.map(metrics.current("sse"), (routeMetrics) => {
+      Effect.map(Effect.runtime<never>(), (runtime) => {
+        const routeMetrics = metrics.forRoute(metrics.routeOf(runtime.context), "sse")
         const after = lastEventIdOf(request)
         if (Option.isSome(after)) routeMetrics.resumed()
         const logOptions = { ...options, onSlowClient: options?.onSlowClient ?? "disconnect" } as const
@@ -908,16 +934,13 @@ const follow = (
           { after, initial: options?.initial },
           logOptions.onSlowClient !== "backpressure"
         )
-        return response(
-          bodyOf(
-            messages,
-            logOptions,
-            options?.onReset ?? resetEvent,
-            share,
-            { node: true, metrics: routeMetrics },
-            Option.some(request)
-          ),
-          logOptions
+        return responseOf(
+          messages,
+          logOptions,
+          options?.onReset ?? resetEvent,
+          share,
+          { node: true, metrics: routeMetrics, runtime },
+          Option.some(request)
         )
       })
   )

@@ -166,3 +166,81 @@ describe("metrics", () => {
       yield* eventually(open, (n) => n === 0, 3000, "no open connection")
     }))
 })
+
+describe("push sources on NodeHttpServer: the connection starts from a raw body (no body Stream)", () => {
+  const tagged = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>, tags: Array<string>) =>
+    Effect.tap(handler, (response) => Effect.sync(() => tags.push(response.body._tag)))
+
+  it.scopedLive(
+    "async and a memory log's responses are raw, a Stream's is a Stream; middleware headers and the bytes are kept; the same bytes through the portable path",
+    () =>
+      Effect.gen(function*() {
+        const tags: Array<string> = []
+        const log = yield* MemoryEventLog.make({ maxEvents: 10 })
+        yield* log.append({ type: "t", data: "one" })
+        const sse = SseResponse.async((emit) =>
+          Effect.sync(() => {
+            emit.chunk([ev("a", { id: "1" }), ev("b\nc")])
+            emit.end()
+          }), { retry: "1 second", heartbeat: false })
+        const nd = NdjsonResponse.async((emit: NdjsonResponse.Emit) =>
+          Effect.sync(() => {
+            emit.chunk([{ a: 1 }, [2]])
+            emit.end()
+          })
+        )
+        const app = HttpRouter.empty.pipe(
+          HttpRouter.get("/sse", tagged(sse, tags)),
+          HttpRouter.get("/nd", tagged(nd, tags)),
+          HttpRouter.get(
+            "/log",
+            tagged(SseResponse.fromEventLog(log, { heartbeat: false, initial: "retained" }), tags)
+          ),
+          HttpRouter.get("/stream", tagged(SseResponse.make(Stream.make(ev("s")), { heartbeat: false }), tags)),
+          // a middleware's header on every response
+          HttpRouter.use(Effect.map(HttpServerResponse.setHeader("x-middleware", "yes")))
+        )
+        const url = yield* serve(app)
+        const a = yield* connect(`${url}/sse`)
+        yield* promise(() => a.waitForEnd())
+        expect(a.text).toBe("retry: 1000\nid: 1\ndata: a\n\nid:\ndata: b\ndata: c\n\n")
+        expect(a.headers["x-middleware"]).toBe("yes")
+        expect(a.headers["content-type"]).toBe("text/event-stream; charset=utf-8")
+        const b = yield* connect(`${url}/nd`)
+        yield* promise(() => b.waitForEnd())
+        expect(b.text).toBe("{\"a\":1}\n[2]\n")
+        expect(b.headers["x-middleware"]).toBe("yes")
+        const c = yield* connect(`${url}/log`)
+        const events = yield* promise(() => c.waitForEvents(1))
+        expect(events.map((e) => e.data)).toEqual(["one"])
+        expect(c.headers["x-middleware"]).toBe("yes")
+        c.close()
+        const d = yield* connect(`${url}/stream`)
+        yield* promise(() => d.waitForEnd())
+        expect(tags).toEqual(["Raw", "Raw", "Raw", "Stream"])
+        // the portable path (a web handler) writes the same bytes
+        const web = HttpApp.toWebHandler(app)
+        expect((yield* promise(() => viaWeb(web, "http://localhost/sse"))).text).toBe(a.text)
+        expect((yield* promise(() => viaWeb(web, "http://localhost/nd"))).text).toBe(b.text)
+      })
+  )
+
+  it.scopedLive("a HEAD request gets the status and headers and an end; the source is never attached", () =>
+    Effect.gen(function*() {
+      let registered = 0
+      const log = yield* MemoryEventLog.make({ maxEvents: 10 })
+      const sse = SseResponse.async(() => Effect.sync(() => registered++), { heartbeat: false })
+      const url = yield* serve(HttpRouter.empty.pipe(
+        HttpRouter.route("HEAD")("/sse", sse),
+        HttpRouter.route("HEAD")("/log", SseResponse.fromEventLog(log))
+      ))
+      for (const path of ["/sse", "/log"]) {
+        const response = yield* promise(() => fetch(`${url}${path}`, { method: "HEAD" }))
+        expect(response.status).toBe(200)
+        expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8")
+        expect(yield* promise(() => response.text())).toBe("")
+      }
+      expect(registered).toBe(0)
+      expect(yield* log.subscriberCount).toBe(0)
+    }))
+})

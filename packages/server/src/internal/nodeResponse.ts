@@ -31,6 +31,7 @@ import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
 import * as Stream from "effect/Stream"
 import * as connection from "./connection.js"
 import { http2StreamOf, resetStream } from "./http2Stream.js"
@@ -295,6 +296,50 @@ export const body = <A, E>(
       return new NodeConnection(config(), res).open(source)
     })))
   })
+}
+
+/**
+ * What a response made by {@link raw} carries as its body (`HttpServerResponse.raw`): the platform
+ * writes the status and headers, then hands it to `res.end(body, done)`, where the connection
+ * starts instead.
+ *
+ * @internal
+ */
+export class RawBody {
+  readonly _tag = "StreamwireRawBody"
+}
+
+/**
+ * The Node fast path for a push source, with no body `Stream` at all: the response's body is a
+ * {@link RawBody}; the platform writes the status and headers (middleware headers included; sent
+ * at once, see `sendHeadersAtWriteHead`) and calls `res.end(body, done)`, which an own `end`
+ * property catches: the connection is opened there (in a fiber of `runtime`, the handler's: its
+ * logger, its context) and `done` lets the request's fiber finish at once. The platform's body
+ * loop for a streamed response (a `Stream.runForEachChunk` per request, with its channel, scope
+ * and fibers) is never run: it costs about as much again as the platform's own handling of a
+ * request (bench/requests.ts). Any other call of `end` (a `HEAD` request, a response replaced by
+ * middleware) goes through to Node's.
+ *
+ * @internal
+ */
+export const raw = <A>(
+  res: NodeResponse,
+  source: connection.PushSource<A>,
+  config: () => connection.Config<A>,
+  runtime: Runtime.Runtime<never>
+): RawBody => {
+  sendHeadersAtWriteHead(res)
+  const body = new RawBody()
+  const target = res as unknown as { end?: (...args: Array<unknown>) => unknown }
+  target.end = function end(...args: Array<unknown>) {
+    delete target.end
+    if (args[0] !== body) return target.end!.apply(res, args)
+    const done = args[1]
+    if (!res.writableEnded) Runtime.runFork(runtime)(new NodeConnection(config(), res).open(source))
+    if (typeof done === "function") done()
+    return res
+  }
+  return body
 }
 
 const empty = new Uint8Array(0)
