@@ -146,15 +146,9 @@ const respond = <E, R>(
   lines: Stream.Stream<Uint8Array, E, R>,
   options: Options | undefined
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
-  Effect.map(Effect.runtime<R>(), (runtime) =>
-    // the stream runs in the handler's context (see `context` in the config) and runtime
-    response(
-      lines as Stream.Stream<Uint8Array, E>,
-      () => writeBytes,
-      options,
-      runtime.context as Context.Context<never>,
-      runtime as Runtime.Runtime<never>
-    ))
+  Effect.map(Effect.context<R>(), (context) =>
+    // the stream runs in the handler's context (see `context` in the config)
+    response(lines as Stream.Stream<Uint8Array, E>, () => writeBytes, options, context as Context.Context<never>))
 
 const response = <A, E>(
   source: connection.Source<A, E>,
@@ -169,8 +163,8 @@ const response = <A, E>(
     headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no", ...toRecord(options?.headers) }
   }
   const routeMetrics = metrics.forRoute(metrics.routeOf(context), "ndjson")
-  if (runtime !== undefined) {
-    // on NodeHttpServer, a raw body the connection starts from (`nodeResponse.raw`)
+  if (!connection.isStream(source) && runtime !== undefined) {
+    // on NodeHttpServer, a push source gets a raw body the connection starts from (`nodeResponse.raw`)
     const request = Context.getOption(context as Context.Context<unknown>, HttpServerRequest.HttpServerRequest)
     const res = Option.isSome(request) ? nodeResponse.nodeResponseOf(request.value) : undefined
     if (res !== undefined) {

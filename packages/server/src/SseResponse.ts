@@ -274,8 +274,8 @@ const bodyOf = <E>(
 }
 
 /**
- * A streamed response: on `NodeHttpServer`, a raw body the connection starts from (no body
- * `Stream`, see `nodeResponse.raw`); elsewhere the body `Stream` of `bodyOf`.
+ * A streamed response: on `NodeHttpServer`, a push source gets a raw body the connection starts
+ * from (no body `Stream`, see `nodeResponse.raw`); everything else the body `Stream` of `bodyOf`.
  */
 const responseOf = <E>(
   stream: Stream.Stream<Sse.SseMessage | Reset, E> | connection.PushSource<attach.Attached | Sse.SseMessage>,
@@ -285,7 +285,7 @@ const responseOf = <E>(
   transport: Transport,
   request: Option.Option<HttpServerRequest.HttpServerRequest>
 ): HttpServerResponse.HttpServerResponse => {
-  if (transport.node && transport.runtime !== undefined && Option.isSome(request)) {
+  if (!connection.isStream(stream) && transport.node && transport.runtime !== undefined && Option.isSome(request)) {
     const res = nodeResponse.nodeResponseOf(request.value)
     if (res !== undefined) {
       const config = () => abortable(options, onReset, share, transport).config
@@ -469,15 +469,9 @@ export const make: <const A extends Stream.Stream<Sse.SseMessage, any, any> | Op
     isStreamArg,
     <E, R>(stream: Stream.Stream<Sse.SseMessage, E, R>, options?: Options) =>
       Effect.map(
-        Effect.runtime<R>(),
-        // the stream runs in the handler's context (see `context` in the config) and runtime
-        (runtime) =>
-          inHandler(
-            stream as Stream.Stream<Sse.SseMessage, E>,
-            options,
-            runtime.context as Context.Context<never>,
-            runtime as Runtime.Runtime<never>
-          )
+        Effect.context<R>(),
+        // the stream runs in the handler's context (see `context` in the config)
+        (context) => inHandler(stream as Stream.Stream<Sse.SseMessage, E>, options, context as Context.Context<never>)
       )
   )
 

@@ -310,13 +310,11 @@ export class RawBody {
 }
 
 /**
- * The Node fast path with no body `Stream` at all: the response's body is a {@link RawBody}; the
- * platform writes the status and headers (middleware headers included; sent at once, see
- * `sendHeadersAtWriteHead`) and calls `res.end(body, done)`, which an own `end` property catches:
- * the connection is opened there, in a fiber of `runtime` (the handler's: its logger, its
- * context) — a push source is attached and the fiber ends, a `Stream` source is pulled by that
- * fiber until it ends or the connection closes — and `done` lets the request's fiber finish at
- * once. The platform's body
+ * The Node fast path for a push source, with no body `Stream` at all: the response's body is a
+ * {@link RawBody}; the platform writes the status and headers (middleware headers included; sent
+ * at once, see `sendHeadersAtWriteHead`) and calls `res.end(body, done)`, which an own `end`
+ * property catches: the connection is opened there (in a fiber of `runtime`, the handler's: its
+ * logger, its context) and `done` lets the request's fiber finish at once. The platform's body
  * loop for a streamed response (a `Stream.runForEachChunk` per request, with its channel, scope
  * and fibers) is never run: it costs about as much again as the platform's own handling of a
  * request (bench/requests.ts). Any other call of `end` (a `HEAD` request, a response replaced by
@@ -324,9 +322,9 @@ export class RawBody {
  *
  * @internal
  */
-export const raw = <A, E>(
+export const raw = <A>(
   res: NodeResponse,
-  source: connection.Source<A, E>,
+  source: connection.PushSource<A>,
   config: () => connection.Config<A>,
   runtime: Runtime.Runtime<never>
 ): RawBody => {
@@ -337,11 +335,7 @@ export const raw = <A, E>(
     delete target.end
     if (args[0] !== body) return target.end!.apply(res, args)
     const done = args[1]
-    if (!res.writableEnded) {
-      // the request's fiber ends at once: what the platform left on the response for it goes
-      releasePlatformListeners(res)
-      Runtime.runFork(runtime)(new NodeConnection(config(), res).open(source))
-    }
+    if (!res.writableEnded) Runtime.runFork(runtime)(new NodeConnection(config(), res).open(source))
     if (typeof done === "function") done()
     return res
   }
