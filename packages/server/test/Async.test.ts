@@ -2,7 +2,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import { describe, expect, it } from "@effect/vitest"
 import { Sse } from "@streamwire/codec"
 import { connect, eventually, serve } from "@streamwire/server/testing"
-import { Cause, Context, Effect, Ref, Stream } from "effect"
+import { Cause, Context, Effect, Ref, Schedule, Stream } from "effect"
 import { NdjsonResponse, SseResponse } from "../src/index.js"
 import { promise } from "./utils.js"
 
@@ -72,6 +72,31 @@ describe("SseResponse.async", () => {
       const client = yield* connect(`${url}/fails`)
       yield* promise(() => client.waitForEnd())
       expect(client.events().map((e) => [e.type, e.data])).toEqual([["error", "failed"]])
+    }))
+
+  it.scopedLive("a custom Schedule heartbeat stops when the client leaves (its fiber is interrupted)", () =>
+    Effect.gen(function*() {
+      let ticks = 0
+      const heartbeat = Schedule.spaced("5 millis").pipe(Schedule.tapOutput(() => Effect.sync(() => ticks++)))
+      const handler = SseResponse.async(() => Effect.void, { heartbeat })
+      const url = yield* serve(HttpRouter.empty.pipe(HttpRouter.get("/hb", handler)))
+      const client = yield* connect(`${url}/hb`)
+      yield* promise(() => client.waitFor((c) => c.text.includes(":\n"), 10_000, "a heartbeat"))
+      client.close()
+      // the ticks stop: the same count over 300 ms, within 10 s
+      let last = -1
+      yield* eventually(
+        Effect.gen(function*() {
+          const before = ticks
+          yield* Effect.sleep("300 millis")
+          last = ticks
+          return before === last
+        }),
+        (stopped) => stopped,
+        10_000,
+        "the heartbeat's fiber interrupted"
+      )
+      expect(last).toBeGreaterThan(0)
     }))
 
   it.scopedLive("a client that does not read is dropped, not buffered without bound (disconnect)", () =>

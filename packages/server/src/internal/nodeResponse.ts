@@ -335,7 +335,11 @@ export const raw = <A>(
     delete target.end
     if (args[0] !== body) return target.end!.apply(res, args)
     const done = args[1]
-    if (!res.writableEnded) Runtime.runFork(runtime)(new NodeConnection(config(), res).open(source))
+    // interruptible: the platform handles a request uninterruptibly, and `runtime` is the handler's
+    // (a custom `Schedule` heartbeat's fiber, forked from this one, is interrupted at the end)
+    if (!res.writableEnded) {
+      Runtime.runFork(runtime)(Effect.interruptible(new NodeConnection(config(), res).open(source)))
+    }
     if (typeof done === "function") done()
     return res
   }
