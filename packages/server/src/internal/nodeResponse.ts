@@ -8,8 +8,9 @@
  * connection object. From then on the connection writes with `res.write` (several connections'
  * writes of one turn of the event loop are made in one microtask, each connection's buffer in one
  * write), stops writing when `write` says the socket is full and goes on at `'drain'`, and
- * releases everything at `'close'`. A push source (the in-memory log) is attached and the body
- * ends: the request's fiber is done, the connection costs no fiber. A `Stream` source is pulled by
+ * releases everything at `'close'`. A push source (the in-memory log, `async`) does not even
+ * have a body `Stream`: its response is raw (see `raw`), attached when the platform ends it, and
+ * the request's fiber is done at once: the connection costs no fiber. A `Stream` source is pulled by
  * the request's fiber itself until it ends or the connection closes: one fiber, the one the
  * platform already has (forking one for it, or running it with `Stream.run*`, which forks, costs
  * more per connection).
