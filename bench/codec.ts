@@ -180,6 +180,8 @@ const fromReads = (chunks: ReadonlyArray<Uint8Array>) =>
 const oursSse = (how: Drain): Impl => (chunks) => drain(fromReads(chunks).pipe(Sse.decode), how)
 const oursSseText = (how: Drain): Impl => (chunks) =>
   drain(fromReads(chunks).pipe(Stream.decodeText(), Sse.decodeText), how)
+const oursSseTextUtf8 = (how: Drain): Impl => (chunks) =>
+  drain(fromReads(chunks).pipe(Utf8.decode, Sse.decodeText), how)
 const oursSseStaged = (how: Drain): Impl => (chunks) =>
   drain(fromReads(chunks).pipe(Utf8.decode, Lines.split({ trailing: "drop" }), Sse.parse()), how)
 
@@ -420,6 +422,7 @@ const sseImpls = [
   ["streamwire Sse.decode, eager per-chunk drain", oursSse("chunk")],
   ["streamwire Sse.decode, deferred drain through Stream.toPull", oursSse("pull")],
   ["streamwire Sse.decodeText (after Stream.decodeText), eager drain", oursSseText("eager")],
+  ["streamwire Sse.decodeText (after Utf8.decode), eager drain", oursSseTextUtf8("eager")],
   ["streamwire staged Utf8.decode → Lines.split → Sse.parse, eager drain", oursSseStaged("eager")],
   ["(diagnostic) the same decoder without a Stream", oursSseNoStream],
   ["(diagnostic) runFold alone, over the events decoded beforehand", foldAlone],
@@ -592,15 +595,26 @@ const child = (spec: string): any => {
   return JSON.parse(out.trim().split("\n").pop()!)
 }
 
-/** A timed case in `repeat` fresh processes: the run with the median MB/s, and the range. */
-const timed = (spec: string): any => {
-  const runs = Array.from({ length: repeat }, () => child(spec)).sort((a, b) => a.mbps - b.mbps)
+/** The run with the median MB/s of a case's runs, and their range. */
+const summarize = (results: Array<any>): any => {
+  const runs = [...results].sort((a, b) => a.mbps - b.mbps)
   const mid = runs[Math.floor(runs.length / 2)]
   return {
     ...mid,
     runs,
     range: repeat === 1 ? "" : ` (${runs[0].mbps.toFixed(0)}–${runs[runs.length - 1].mbps.toFixed(0)})`
   }
+}
+
+/**
+ * Cases to compare with each other, each in `repeat` fresh processes taken in turns (A B C, A B C,
+ * …) rather than one case after another: on a shared machine the load drifts over minutes, and
+ * taking turns spreads the drift over all the cases instead of charging it to some.
+ */
+const timedInTurns = (specs: ReadonlyArray<string>): Array<any> => {
+  const results: Array<Array<any>> = specs.map(() => [])
+  for (let k = 0; k < repeat; k++) specs.forEach((spec, i) => results[i]!.push(child(spec)))
+  return results.map(summarize)
 }
 
 const main = () => {
@@ -617,7 +631,7 @@ const main = () => {
     console.log(`| read | implementation | MB/s | streamwire ÷ it | items |`)
     console.log(`|---|---|---:|---:|---:|`)
     readSizes.forEach((readSize, r) => {
-      const rows = group.impls.flatMap((_, i) => onlyImpl(i) ? [timed(`impl:${g}:${r}:${i}`)] : [])
+      const rows = timedInTurns(group.impls.flatMap((_, i) => onlyImpl(i) ? [`impl:${g}:${r}:${i}`] : []))
       for (const row of rows) {
         console.log(
           `| ${readSize / 1024} KiB | ${row.name} | ${fmt(row.mbps)}${row.range} | ${
@@ -633,7 +647,7 @@ const main = () => {
     console.log(`\n${group.title}`)
     console.log(`| implementation | MB/s | streamwire ÷ it |`)
     console.log(`|---|---:|---:|`)
-    const rows = group.impls.map((_, i) => timed(`encode:${g}:${i}`))
+    const rows = timedInTurns(group.impls.map((_, i) => `encode:${g}:${i}`))
     for (const row of rows) {
       console.log(`| ${row.name} | ${fmt(row.mbps)}${row.range} | ${(rows[0].mbps / row.mbps).toFixed(2)}× |`)
     }
@@ -642,8 +656,10 @@ const main = () => {
   if (only("drains")) {
     console.log(`\nDrains without any codec: 512 chunks of 217 plain objects each, µs of CPU per chunk`)
     console.log(`| drain | µs per chunk |\n|---|---:|`)
-    for (const how of ["eager", "chunk", "deferred", "pull"] as const) {
-      const r = timed(`drain:${how}`)
+    const hows = ["eager", "chunk", "deferred", "pull"] as const
+    const results = timedInTurns(hows.map((how) => `drain:${how}`))
+    for (const [i, how] of hows.entries()) {
+      const r = results[i]
       const us = r.runs.map((x: any) => x.usPerChunk.toFixed(1))
       console.log(`| ${how} | ${r.usPerChunk.toFixed(1)}${repeat === 1 ? "" : ` (${us.reverse().join(", ")})`} |`)
     }
