@@ -18,10 +18,12 @@ import { pipeline } from "node:stream/promises"
 import { fileURLToPath } from "node:url"
 import split2 from "split2"
 import { ByteDecoderMachine, config } from "../packages/codec/src/internal/sse.js"
-import { transduce } from "../packages/codec/src/internal/transduce.js"
 
 const quick = process.argv.includes("--quick")
-/** `--only=sse,ndjson,encode,drains,retain,linear,memory`: run only these parts (all by default). */
+/**
+ * `--only=sse,ndjson,encode,drains,paired,retain,linear,memory`: run only these parts (all by
+ * default).
+ */
 const onlyArg = process.argv.find((a) => a.startsWith("--only="))
 const only = (part: string) => onlyArg === undefined || onlyArg.slice(7).split(",").includes(part)
 /** `--groups=0,2`: only these decoding corpora (0–2 SSE, 3 NDJSON). */
@@ -178,8 +180,12 @@ const fromReads = (chunks: ReadonlyArray<Uint8Array>) =>
   )
 
 const oursSse = (how: Drain): Impl => (chunks) => drain(fromReads(chunks).pipe(Sse.decode), how)
+const oursSseCopy = (how: Drain): Impl => (chunks) =>
+  drain(fromReads(chunks).pipe(Sse.decode({ copyValues: true })), how)
 const oursSseText = (how: Drain): Impl => (chunks) =>
   drain(fromReads(chunks).pipe(Stream.decodeText(), Sse.decodeText), how)
+const oursSseTextUtf8 = (how: Drain): Impl => (chunks) =>
+  drain(fromReads(chunks).pipe(Utf8.decode, Sse.decodeText), how)
 const oursSseStaged = (how: Drain): Impl => (chunks) =>
   drain(fromReads(chunks).pipe(Utf8.decode, Lines.split({ trailing: "drop" }), Sse.parse()), how)
 
@@ -419,7 +425,10 @@ const sseImpls = [
   ["streamwire Sse.decode, deferred drain", oursSse("deferred")],
   ["streamwire Sse.decode, eager per-chunk drain", oursSse("chunk")],
   ["streamwire Sse.decode, deferred drain through Stream.toPull", oursSse("pull")],
+  ["streamwire Sse.decode({ copyValues: true }), eager drain", oursSseCopy("eager")],
+  ["streamwire Sse.decode({ copyValues: true }), deferred drain", oursSseCopy("deferred")],
   ["streamwire Sse.decodeText (after Stream.decodeText), eager drain", oursSseText("eager")],
+  ["streamwire Sse.decodeText (after Utf8.decode), eager drain", oursSseTextUtf8("eager")],
   ["streamwire staged Utf8.decode → Lines.split → Sse.parse, eager drain", oursSseStaged("eager")],
   ["(diagnostic) the same decoder without a Stream", oursSseNoStream],
   ["(diagnostic) runFold alone, over the events decoded beforehand", foldAlone],
@@ -458,6 +467,37 @@ const groups: ReadonlyArray<Group> = [
 ]
 const readSizes = [16 * 1024, 64 * 1024]
 
+/**
+ * Several implementations of one group timed in turns inside one process (after a warm-up of
+ * each): one pass of each, then the next round, so that load on a shared machine falls on all of
+ * them alike. Their ratios are steadier than those of separate processes; the price is that they
+ * share the JIT (our transformers' common bridge sees several machines) and the heap.
+ */
+const paired = async (g: number, r: number, indices: ReadonlyArray<number>) => {
+  const group = groups[g]!
+  const bytes = encoder.encode(group.corpus())
+  const input = reads(bytes, readSizes[r]!)
+  const impls = indices.map((i) => group.impls[i]!)
+  const items: Array<number> = []
+  for (const [, impl] of impls) items.push(await impl(input))
+  const warm = cpuMs()
+  while (cpuMs() - warm < budget / 2) for (const [, impl] of impls) await impl(input)
+  const runs: Array<Array<number>> = impls.map(() => [])
+  const start = cpuMs()
+  while (cpuMs() - start < budget * impls.length || runs[0]!.length < 7) {
+    for (const [k, [, impl]] of impls.entries()) {
+      const t0 = cpuMs()
+      await impl(input)
+      runs[k]!.push(cpuMs() - t0)
+    }
+  }
+  return impls.map(([name], k) => {
+    const sorted = [...runs[k]!].sort((a, b) => a - b)
+    const ms = sorted[Math.floor(sorted.length / 2)]!
+    return { name, items: items[k], ms, mbps: bytes.length / MiB / (ms / 1000), rounds: sorted.length }
+  })
+}
+
 const runCase = async (spec: string) => {
   const [kind, ...args] = spec.split(":")
   if (kind === "impl") {
@@ -472,6 +512,7 @@ const runCase = async (spec: string) => {
     const result = await time(impl, input, size, budget)
     return { ...result, name: slow ? `${name} (¼ prefix)` : name }
   }
+  if (kind === "paired") return paired(Number(args[0]), Number(args[1]), args[2]!.split(",").map(Number))
   if (kind === "encode") {
     const group = encodeGroups[Number(args[0])]!
     const [name, impl] = group.impls[Number(args[1])]!
@@ -495,7 +536,7 @@ const runCase = async (spec: string) => {
     const result = await time(() => drain(source(), args[0] as Drain), undefined, 512 * 16 * 1024, budget)
     return { ...result, usPerChunk: (result.ms * 1000) / 512 }
   }
-  if (kind === "retain") return retain(Number(args[0]) * MiB, args[1] === "copy")
+  if (kind === "retain") return retain(Number(args[0]) * MiB, args[1]!)
   if (kind === "linear") {
     const size = Number(args[0])
     const input = reads(encoder.encode(llm(size, asciiWords).text), 16 * 1024)
@@ -539,9 +580,10 @@ const runCase = async (spec: string) => {
 /**
  * A consumer that keeps every 100th event of a stream generated on the fly (ASCII LLM tokens,
  * 16 KiB reads): the heap after a full GC at the end, above the heap before, against the size of
- * the kept events' own strings.
+ * the kept events' own strings; and the CPU time of the whole run. `how`: `view` (`Sse.decode`),
+ * `copy` (`Sse.decode({ copyValues: true })`) or `eventsource-parser` (its plain loop, for scale).
  */
-const retain = async (total: number, copy: boolean) => {
+const retain = async (total: number, how: string) => {
   const gc = (globalThis as { gc?: () => void }).gc!
   const text = llm(64 * 1024, asciiWords).text
   const blocks: Array<Uint8Array> = []
@@ -549,32 +591,41 @@ const retain = async (total: number, copy: boolean) => {
     blocks.push(encoder.encode(text.slice(at, at + 16 * 1024)))
   }
   const n = Math.floor(total / (16 * 1024))
-  const decode: <E>(self: Stream.Stream<Uint8Array, E>) => Stream.Stream<Sse.SseMessage, unknown> = copy
-    ? transduce(() => new ByteDecoderMachine({ ...config(undefined), copyValues: true }))
-    : Sse.decode
   gc()
   const base = process.memoryUsage().heapUsed
-  const kept: Array<Sse.SseMessage> = []
+  const kept: Array<{ readonly data: string; readonly id: string }> = []
   let i = 0
   let seen = 0
-  await Effect.runPromise(
-    Stream.runForEachChunk(
-      Stream.repeatEffectChunkOption(
-        Effect.suspend(() =>
-          i < n ? Effect.succeed(Chunk.of(blocks[i++ % blocks.length]!)) : Effect.fail(Option.none())
-        )
-      ).pipe(decode),
-      (c) => {
-        for (const e of c) if (seen++ % 100 === 0) kept.push(e)
-        return Effect.void
+  const t0 = cpuMs()
+  if (how === "eventsource-parser") {
+    const parser = createParser({
+      onEvent: (e) => {
+        if (seen++ % 100 === 0) kept.push({ data: e.data, id: e.id ?? "" })
       }
+    })
+    const decoder = new TextDecoder()
+    while (i < n) parser.feed(decoder.decode(blocks[i++ % blocks.length]!, { stream: true }))
+  } else {
+    await Effect.runPromise(
+      Stream.runForEachChunk(
+        Stream.repeatEffectChunkOption(
+          Effect.suspend(() =>
+            i < n ? Effect.succeed(Chunk.of(blocks[i++ % blocks.length]!)) : Effect.fail(Option.none())
+          )
+        ).pipe(how === "copy" ? Sse.decode({ copyValues: true }) : Sse.decode),
+        (c) => {
+          for (const e of c) if (seen++ % 100 === 0) kept.push({ data: e.data, id: e.lastEventId })
+          return Effect.void
+        }
+      )
     )
-  )
+  }
+  const ms = cpuMs() - t0
   gc()
   const retained = process.memoryUsage().heapUsed - base
   let own = 0
-  for (const e of kept) if (e._tag === "SseEvent") own += e.data.length + e.lastEventId.length + 64
-  return { events: seen, kept: kept.length, retainedMiB: retained / MiB, ownMiB: own / MiB }
+  for (const e of kept) own += e.data.length + e.id.length + 64
+  return { events: seen, kept: kept.length, retainedMiB: retained / MiB, ownMiB: own / MiB, ms }
 }
 
 const child = (spec: string): any => {
@@ -592,15 +643,26 @@ const child = (spec: string): any => {
   return JSON.parse(out.trim().split("\n").pop()!)
 }
 
-/** A timed case in `repeat` fresh processes: the run with the median MB/s, and the range. */
-const timed = (spec: string): any => {
-  const runs = Array.from({ length: repeat }, () => child(spec)).sort((a, b) => a.mbps - b.mbps)
+/** The run with the median MB/s of a case's runs, and their range. */
+const summarize = (results: Array<any>): any => {
+  const runs = [...results].sort((a, b) => a.mbps - b.mbps)
   const mid = runs[Math.floor(runs.length / 2)]
   return {
     ...mid,
     runs,
     range: repeat === 1 ? "" : ` (${runs[0].mbps.toFixed(0)}–${runs[runs.length - 1].mbps.toFixed(0)})`
   }
+}
+
+/**
+ * Cases to compare with each other, each in `repeat` fresh processes taken in turns (A B C, A B C,
+ * …) rather than one case after another: on a shared machine the load drifts over minutes, and
+ * taking turns spreads the drift over all the cases instead of charging it to some.
+ */
+const timedInTurns = (specs: ReadonlyArray<string>): Array<any> => {
+  const results: Array<Array<any>> = specs.map(() => [])
+  for (let k = 0; k < repeat; k++) specs.forEach((spec, i) => results[i]!.push(child(spec)))
+  return results.map(summarize)
 }
 
 const main = () => {
@@ -617,7 +679,7 @@ const main = () => {
     console.log(`| read | implementation | MB/s | streamwire ÷ it | items |`)
     console.log(`|---|---|---:|---:|---:|`)
     readSizes.forEach((readSize, r) => {
-      const rows = group.impls.flatMap((_, i) => onlyImpl(i) ? [timed(`impl:${g}:${r}:${i}`)] : [])
+      const rows = timedInTurns(group.impls.flatMap((_, i) => onlyImpl(i) ? [`impl:${g}:${r}:${i}`] : []))
       for (const row of rows) {
         console.log(
           `| ${readSize / 1024} KiB | ${row.name} | ${fmt(row.mbps)}${row.range} | ${
@@ -633,7 +695,7 @@ const main = () => {
     console.log(`\n${group.title}`)
     console.log(`| implementation | MB/s | streamwire ÷ it |`)
     console.log(`|---|---:|---:|`)
-    const rows = group.impls.map((_, i) => timed(`encode:${g}:${i}`))
+    const rows = timedInTurns(group.impls.map((_, i) => `encode:${g}:${i}`))
     for (const row of rows) {
       console.log(`| ${row.name} | ${fmt(row.mbps)}${row.range} | ${(rows[0].mbps / row.mbps).toFixed(2)}× |`)
     }
@@ -642,10 +704,38 @@ const main = () => {
   if (only("drains")) {
     console.log(`\nDrains without any codec: 512 chunks of 217 plain objects each, µs of CPU per chunk`)
     console.log(`| drain | µs per chunk |\n|---|---:|`)
-    for (const how of ["eager", "chunk", "deferred", "pull"] as const) {
-      const r = timed(`drain:${how}`)
+    const hows = ["eager", "chunk", "deferred", "pull"] as const
+    const results = timedInTurns(hows.map((how) => `drain:${how}`))
+    for (const [i, how] of hows.entries()) {
+      const r = results[i]
       const us = r.runs.map((x: any) => x.usPerChunk.toFixed(1))
       console.log(`| ${how} | ${r.usPerChunk.toFixed(1)}${repeat === 1 ? "" : ` (${us.reverse().join(", ")})`} |`)
+    }
+  }
+
+  if (only("paired")) {
+    // (group, implementations): ours beside the peer each target is measured against
+    const sets: ReadonlyArray<readonly [number, ReadonlyArray<number>]> = [
+      [0, [11, 0, 1, 4, 5, 6, 7, 8]],
+      [1, [11, 0, 1, 4, 5, 6, 7, 8]],
+      [2, [11, 0, 1, 6, 7, 8]],
+      [3, [6, 0, 1]]
+    ]
+    for (const [g, indices] of sets) {
+      if (!onlyGroup(g)) continue
+      console.log(`\n${groups[g]!.title}: in turns inside one process (median of ${repeat} processes)`)
+      console.log(`| read | implementation | MB/s | ÷ the first |\n|---|---|---:|---:|`)
+      readSizes.forEach((readSize, r) => {
+        const processes = Array.from({ length: repeat }, () => child(`paired:${g}:${r}:${indices.join(",")}`))
+        const rows = indices.map((_, k) => summarize(processes.map((p) => p[k])))
+        for (const row of rows) {
+          console.log(
+            `| ${readSize / 1024} KiB | ${row.name} | ${fmt(row.mbps)}${row.range} | ${
+              (row.mbps / rows[0].mbps).toFixed(2)
+            }× |`
+          )
+        }
+      })
     }
   }
 
@@ -654,13 +744,20 @@ const main = () => {
     console.log(
       `\nA consumer keeping every 100th event of a ${total} MiB stream (16 KiB reads): heap retained at the end`
     )
-    console.log(`| decoder | events | kept | retained | the kept events' own strings |\n|---|---:|---:|---:|---:|`)
-    for (const copy of [false, true]) {
-      const r = child(`retain:${total}:${copy ? "copy" : "view"}`)
+    console.log(
+      `| decoder | events | kept | retained | the kept events' own strings | CPU ms of the run |\n|---|---:|---:|---:|---:|---:|`
+    )
+    const names = {
+      view: "Sse.decode",
+      copy: "Sse.decode({ copyValues: true })",
+      "eventsource-parser": "eventsource-parser, plain loop"
+    }
+    for (const [how, name] of Object.entries(names)) {
+      const r = child(`retain:${total}:${how}`)
       console.log(
-        `| Sse.decode${copy ? "({ copyValues: true })" : ""} | ${r.events} | ${r.kept} | ${
-          r.retainedMiB.toFixed(1)
-        } MiB | ${r.ownMiB.toFixed(1)} MiB |`
+        `| ${name} | ${r.events} | ${r.kept} | ${r.retainedMiB.toFixed(1)} MiB | ${r.ownMiB.toFixed(1)} MiB | ${
+          r.ms.toFixed(0)
+        } |`
       )
     }
   }

@@ -43,9 +43,40 @@ export class LineScanner {
       this.skipLF = false
       if (text.charCodeAt(0) === LF) pos = 1
     }
+    const max = this.maxLineLength
+    if (text.indexOf("\r", pos) === -1) {
+      // LF only: the common case, one indexOf per line
+      let lf = text.indexOf("\n", pos)
+      if (this.carry.length > 0 && lf !== -1) {
+        const line = this.carry + text.slice(pos, lf)
+        if (line.length > max) return this.tooLong(line.length, this.consumed - this.carry.length)
+        this.lineStart = this.consumed - this.carry.length
+        this.carry = ""
+        const error = sink.line(line, 0, line.length)
+        this.lines++
+        pos = lf + 1
+        if (error !== undefined) {
+          this.consumed += pos
+          return error
+        }
+        lf = text.indexOf("\n", pos)
+      }
+      while (lf !== -1) {
+        if (lf - pos > max) return this.tooLong(lf - pos, this.consumed + pos)
+        this.lineStart = this.consumed + pos
+        const error = sink.line(text, pos, lf)
+        this.lines++
+        pos = lf + 1
+        if (error !== undefined) {
+          this.consumed += pos
+          return error
+        }
+        lf = text.indexOf("\n", pos)
+      }
+      return this.rest(text, pos)
+    }
     let nextLF = text.indexOf("\n", pos)
     let nextCR = text.indexOf("\r", pos)
-    const max = this.maxLineLength
     while (true) {
       if (nextLF !== -1 && nextLF < pos) nextLF = text.indexOf("\n", pos)
       if (nextCR !== -1 && nextCR < pos) nextCR = text.indexOf("\r", pos)
@@ -83,9 +114,15 @@ export class LineScanner {
         return error
       }
     }
+    return this.rest(text, pos)
+  }
+
+  /** Carries `text` from `pos` (an unterminated line) to the next piece. */
+  private rest(text: string, pos: number): LineTooLong | undefined {
+    const len = text.length
     if (pos < len) {
       const size = this.carry.length + len - pos
-      if (size > max) return this.tooLong(size, this.consumed + pos - this.carry.length)
+      if (size > this.maxLineLength) return this.tooLong(size, this.consumed + pos - this.carry.length)
       this.carry = this.carry.length === 0 ? text.slice(pos) : this.carry + text.slice(pos)
     }
     this.consumed += len

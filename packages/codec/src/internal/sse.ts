@@ -98,6 +98,19 @@ const COLON = 58
 const SPACE = 32
 const LF = 10
 
+/** Does the line at `pos` (of at least 5 characters) start with `data:`? */
+const isDataPrefix = (text: string, pos: number): boolean =>
+  text.charCodeAt(pos) === 100 && text.charCodeAt(pos + 4) === COLON && text.charCodeAt(pos + 1) === 97 &&
+  text.charCodeAt(pos + 2) === 116 && text.charCodeAt(pos + 3) === 97
+
+/** Does the line at `pos` (of at least 3 characters) start with `id:`? */
+const isIdPrefix = (text: string, pos: number): boolean =>
+  text.charCodeAt(pos) === 105 && text.charCodeAt(pos + 1) === 100 && text.charCodeAt(pos + 2) === COLON
+
+/** Where the value of a field whose colon is at `colon` starts (one space after the colon skipped). */
+const valueStart = (text: string, colon: number, end: number): number =>
+  colon + 1 < end && text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1
+
 /**
  * The WHATWG "interpret the line" and "dispatch the event" steps, over one line at a time. Fields
  * are recognised by length and char codes; only the value is sliced out of the line.
@@ -124,7 +137,30 @@ export class SseParser implements LineSink<EventTooLarge> {
 
   constructor(readonly config: ParserConfig) {}
 
+  /**
+   * One terminated line, `[start, end)` of `text`: blank, `data:` and `id:` lines (nearly all of a
+   * stream) handled here, the rest by `lineAt`.
+   */
   line(text: string, start: number, end: number): EventTooLarge | undefined {
+    const n = end - start
+    if (n === 0) {
+      this.lineNumber++
+      this.dispatch()
+      return undefined
+    }
+    if (n >= 5 && isDataPrefix(text, start)) {
+      this.lineNumber++
+      const from = valueStart(text, start + 4, end)
+      const src = this.src
+      return src === undefined
+        ? this.appendData(text.slice(from, end), false)
+        : this.appendData(latin1Slice.call(src, from, end), true)
+    }
+    if (n >= 3 && isIdPrefix(text, start)) {
+      this.lineNumber++
+      this.setId(text.slice(valueStart(text, start + 2, end), end))
+      return undefined
+    }
     return this.lineAt(text, start, end)
   }
 
@@ -164,13 +200,17 @@ export class SseParser implements LineSink<EventTooLarge> {
       if (line.length > max) return this.tooLong(line.length, this.consumed - this.carry.length)
       this.carry = ""
       pos = this.next(text, eol)
-      const error = this.lineAt(line, 0, line.length)
+      // the joined line is not `src`'s bytes: its values are sliced from it
+      const src = this.src
+      this.src = undefined
+      const error = this.line(line, 0, line.length)
+      this.src = src
       if (error !== undefined) return error
     }
     let error: EventTooLarge | undefined
-    const src = this.src
     if (text.indexOf("\r", pos) === -1) {
-      // LF only: the common case, with `data:`, `id:` and blank lines handled inline
+      // LF only: the common case, with `data:`, `id:` and blank lines handled inline (as in `line`)
+      const src = this.src
       let lf = text.indexOf("\n", pos)
       while (lf !== -1) {
         const n = lf - pos
@@ -179,21 +219,16 @@ export class SseParser implements LineSink<EventTooLarge> {
           this.dispatch()
         } else {
           if (n > max) return this.tooLong(n, this.consumed + pos)
-          const c0 = text.charCodeAt(pos)
-          if (
-            c0 === 100 && n >= 5 && text.charCodeAt(pos + 4) === COLON && text.charCodeAt(pos + 1) === 97 &&
-            text.charCodeAt(pos + 2) === 116 && text.charCodeAt(pos + 3) === 97
-          ) {
+          if (n >= 5 && isDataPrefix(text, pos)) {
             this.lineNumber++
-            const from = text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5
+            const from = text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5 // the LF ends a bare `data:`
             error = src === undefined
               ? this.appendData(text.slice(from, lf), false)
               : this.appendData(latin1Slice.call(src, from, lf), true)
             if (error !== undefined) return error
-          } else if (c0 === 105 && n >= 3 && text.charCodeAt(pos + 1) === 100 && text.charCodeAt(pos + 2) === COLON) {
+          } else if (n >= 3 && isIdPrefix(text, pos)) {
             this.lineNumber++
-            const value = text.slice(text.charCodeAt(pos + 3) === SPACE ? pos + 4 : pos + 3, lf)
-            if (value.indexOf("\0") === -1) this.lastEventId = this.config.copyValues ? own(value) : value
+            this.setId(text.slice(text.charCodeAt(pos + 3) === SPACE ? pos + 4 : pos + 3, lf))
           } else {
             error = this.lineAt(text, pos, lf)
             if (error !== undefined) return error
@@ -213,7 +248,7 @@ export class SseParser implements LineSink<EventTooLarge> {
         if (eol - pos > max) return this.tooLong(eol - pos, this.consumed + pos)
         const from = pos
         pos = this.next(text, eol)
-        error = this.lineAt(text, from, eol)
+        error = this.line(text, from, eol)
         if (error !== undefined) return error
         if (pos >= len) break
       }
@@ -262,15 +297,12 @@ export class SseParser implements LineSink<EventTooLarge> {
     while (colon < end && text.charCodeAt(colon) !== COLON) colon++
     if (colon === start) {
       if (this.config.comment) {
-        const from = start + 1 < end && text.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1
-        const value = text.slice(from, end)
+        const value = text.slice(valueStart(text, start, end), end)
         this.out.push(new newComment(this.config.copyValues ? own(value) : value))
       }
       return undefined
     }
-    let from = colon + 1
-    if (from < end && text.charCodeAt(from) === SPACE) from++
-    if (from > end) from = end
+    const from = colon < end ? valueStart(text, colon, end) : end
     const c0 = text.charCodeAt(start)
     switch (colon - start) {
       case 4: // data
@@ -301,14 +333,16 @@ export class SseParser implements LineSink<EventTooLarge> {
         }
         return undefined
       case 2: // id
-        if (c0 === 105 && text.charCodeAt(start + 1) === 100) {
-          const value = text.slice(from, end)
-          if (value.indexOf("\0") === -1) this.lastEventId = this.config.copyValues ? own(value) : value
-        }
+        if (c0 === 105 && text.charCodeAt(start + 1) === 100) this.setId(text.slice(from, end))
         return undefined
       default:
         return undefined
     }
+  }
+
+  /** An `id:` value: ignored if it contains U+0000. */
+  private setId(value: string): void {
+    if (value.indexOf("\0") === -1) this.lastEventId = this.config.copyValues ? own(value) : value
   }
 
   private dispatch(): void {
