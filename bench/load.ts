@@ -37,6 +37,10 @@ import * as Os from "node:os"
 import { fileURLToPath } from "node:url"
 import { baselineHeaders, baselineServer } from "./baseline.js"
 
+// the server processes load the packages as this one does: built (`dist/`, what users run; the
+// npm scripts build first) or from source (`npm run tsx -- bench/….ts`)
+const sourceCondition = process.execArgv.filter((arg) => arg === "--conditions=@streamwire/source")
+
 const flag = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
@@ -368,7 +372,7 @@ const serverProcess = (kind: Kind, label: string) => {
   console.log(`\n== ${name}${label}`)
   const child: ChildProcess = fork(self, ["--serve", kind, ...process.argv.slice(2)], {
     execArgv: [
-      "--conditions=@streamwire/source",
+      ...sourceCondition,
       "--import",
       "tsx",
       "--expose-gc",

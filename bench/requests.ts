@@ -27,6 +27,10 @@ import * as Http from "node:http"
 import * as Os from "node:os"
 import * as Url from "node:url"
 
+// the server processes load the packages as this one does: built (`dist/`, what users run; the
+// npm scripts build first) or from source (`npm run tsx -- bench/….ts`)
+const sourceCondition = process.execArgv.filter((arg) => arg === "--conditions=@streamwire/source")
+
 const flag = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`)
   return i < 0 ? fallback : process.argv[i + 1]!
@@ -134,7 +138,7 @@ async function main() {
 async function measure(which: Case, requests: number) {
   const child = fork(Url.fileURLToPath(import.meta.url), [], {
     env: { ...process.env, STREAMWIRE_REQUESTS_CASE: which },
-    execArgv: ["--conditions=@streamwire/source", "--import", "tsx"]
+    execArgv: [...sourceCondition, "--import", "tsx"]
   })
   const next = <A>(key: string) =>
     new Promise<A>((resolve) => {

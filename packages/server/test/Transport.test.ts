@@ -225,6 +225,41 @@ describe("push sources on NodeHttpServer: the connection starts from a raw body 
       })
   )
 
+  it.scopedLive(
+    "an idle raw connection keeps nothing of the request: the platform's listeners are released, `end` is Node's again",
+    () =>
+      Effect.gen(function*() {
+        const log = yield* MemoryEventLog.make({ maxEvents: 10 })
+        const responses: Array<unknown> = []
+        const url = yield* serve(HttpRouter.empty.pipe(HttpRouter.get(
+          "/log",
+          Effect.zipRight(
+            Effect.map(HttpServerRequest.HttpServerRequest, (request) => responses.push(nodeResponseOf(request))),
+            SseResponse.fromEventLog(log, { heartbeat: false })
+          )
+        )))
+        const client = yield* connect(`${url}/log`)
+        yield* log.append({ data: "x" })
+        yield* promise(() => client.waitForEvents(1))
+        const res = responses[0] as import("node:http").ServerResponse
+        const sources = (event: string) => res.listeners(event).map((f) => Function.prototype.toString.call(f))
+        // the 'close' listener holding the request's (finished) fiber is added after the handler has
+        // run: it is released all the same
+        yield* eventually(
+          Effect.sync(() => sources("close").some((s) => s.includes("unsafeInterruptAsFork"))),
+          (held) => !held,
+          5000,
+          "the platform's 'close' listener released"
+        )
+        expect(sources("close").length).toBeGreaterThan(0)
+        // restored, not deleted: deleting an own property added before Node's own turns the response
+        // into a dictionary-mode object (≈ 3 KiB per connection)
+        expect(res.end).toBe(Object.getPrototypeOf(res).end)
+        client.close()
+        yield* eventually(log.subscriberCount, (n) => n === 0, 5000, "the subscription released")
+      })
+  )
+
   it.scopedLive("a HEAD request gets the status and headers and an end; the source is never attached", () =>
     Effect.gen(function*() {
       let registered = 0

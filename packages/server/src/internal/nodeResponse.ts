@@ -16,8 +16,10 @@
  * more per connection).
  *
  * The platform ends the response when the body stream ends: that `end()` call is swallowed (an own
- * `end` property on the response, removed by the call for a push source, by our own end for a
- * `Stream` source; a cut response keeps it).
+ * `end` property on the response, set back to Node's by the call for a push source — not deleted:
+ * deleting a property added before Node's own turns the response into a dictionary-mode object,
+ * ≈ 3 KiB more per connection — removed by our own end for a `Stream` source; a cut response keeps
+ * it).
  *
  * Only the surface `http.ServerResponse` and `http2.Http2ServerResponse` share is used: `write`,
  * `end`, the `'drain'` and `'close'` events (the platform's `writeHead` has run before), so an
@@ -265,9 +267,11 @@ export class NodeConnection<A> extends connection.Connection<A> {
  * on a Node response costs memory); for a `Stream` source it stays until the connection ends.
  */
 const swallowEnd = (res: NodeResponse, once: boolean): void => {
-  ;(res as { end: () => unknown }).end = once
+  const target = res as { end: () => unknown }
+  const original = target.end
+  target.end = once
     ? function swallow() {
-      delete (res as { end?: unknown }).end
+      target.end = original
       return res
     }
     : function swallow() {
@@ -313,8 +317,8 @@ export class RawBody {
 /**
  * The Node fast path for a push source, with no body `Stream` at all: the response's body is a
  * {@link RawBody}; the platform writes the status and headers (middleware headers included; sent
- * at once, see `sendHeadersAtWriteHead`) and calls `res.end(body, done)`, which an own `end`
- * property catches: the connection is opened there (in a fiber of `runtime`, the handler's: its
+ * with the connection's first write) and calls `res.end(body, done)`, which an own `end`
+ * property catches (set back to Node's by the call): the connection is opened there (in a fiber of `runtime`, the handler's: its
  * logger, its context) and `done` lets the request's fiber finish at once. The platform's body
  * loop for a streamed response (a `Stream.runForEachChunk` per request, with its channel, scope
  * and fibers) is never run: it costs about as much again as the platform's own handling of a
@@ -329,12 +333,16 @@ export const raw = <A>(
   config: () => connection.Config<A>,
   runtime: Runtime.Runtime<never>
 ): RawBody => {
-  sendHeadersAtWriteHead(res)
+  // no `sendHeadersAtWriteHead` here: the platform calls `end` right after `writeHead`, and the
+  // connection's first write (in `open`, run synchronously by `runFork`) sends the headers. An own
+  // `writeHead` deleted while `end` is still an own property would also put the response's
+  // properties in dictionary mode (≈ 5 KiB more per idle connection, bench/server.ts).
   const body = new RawBody()
-  const target = res as unknown as { end?: (...args: Array<unknown>) => unknown }
+  const target = res as unknown as { end: (...args: Array<unknown>) => unknown }
+  const original = target.end
   target.end = function end(...args: Array<unknown>) {
-    delete target.end
-    if (args[0] !== body) return target.end!.apply(res, args)
+    target.end = original
+    if (args[0] !== body) return original.apply(res, args)
     const done = args[1]
     // interruptible: the platform handles a request uninterruptibly, and `runtime` is the handler's
     // (a custom `Schedule` heartbeat's fiber, forked from this one, is interrupted at the end)
@@ -342,6 +350,10 @@ export const raw = <A>(
       Runtime.runFork(runtime)(Effect.interruptible(new NodeConnection(config(), res).open(source)))
     }
     if (typeof done === "function") done()
+    // `NodeHttpServer` adds its `'close'` listener (which holds the request's fiber, done now, with
+    // its context) only when the request's fiber has yielded or ended: here, in the same turn,
+    // it is not there yet. It is released once it is (≈ 8 KiB per idle connection, bench/server.ts).
+    queueMicrotask(() => releasePlatformListeners(res))
     return res
   }
   return body
