@@ -138,7 +138,13 @@ async function main() {
 async function measure(which: Case, requests: number) {
   const child = fork(Url.fileURLToPath(import.meta.url), [], {
     env: { ...process.env, STREAMWIRE_REQUESTS_CASE: which },
-    execArgv: [...sourceCondition, "--import", "tsx"]
+    execArgv: [
+      ...sourceCondition,
+      "--import",
+      "tsx",
+      // e.g. STREAMWIRE_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server processes
+      ...(process.env["STREAMWIRE_SERVER_FLAGS"]?.split(" ").filter((f) => f !== "") ?? [])
+    ]
   })
   const next = <A>(key: string) =>
     new Promise<A>((resolve) => {

@@ -15,7 +15,8 @@
  * (one `Effect.runSync` per turn, as a producer fiber appending in a loop would run).
  *
  * Measures, per server:
- * - delivered events/s to 1, 100 and 1,000 connections (all connections receive every event);
+ * - delivered events/s to 1, 100 and 1,000 connections (all connections receive every event), the
+ *   median of ROUNDS cases run in turns with the other server's;
  * - server heap per idle connection (after GC, 1,000 idle connections);
  * - publish-to-receive latency p50/p99 at 100 connections, one event every 5 ms.
  */
@@ -33,6 +34,7 @@ const quick = process.argv.includes("--quick")
 const CASE_MS = quick ? 1000 : 3000 // upper bound of one throughput case
 const WINDOW = 256 // events in flight per connection at most
 const BATCH = 32 // events published per turn of the event loop
+const ROUNDS = quick ? 1 : 3 // throughput cases per server, in turns
 
 v8.setFlagsFromString("--expose-gc")
 const gc = vm.runInNewContext("gc") as () => void
@@ -257,18 +259,38 @@ const latency = async (server: Server): Promise<{ p50: number; p99: number }> =>
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US")
 
+const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
 const main = async () => {
-  console.log(`node ${process.version}, ${quick ? "quick" : "full"} run, loopback, clients in a worker thread`)
+  console.log(
+    `node ${process.version}, ${quick ? "quick" : "full"} run, loopback, clients in a worker thread, ${ROUNDS} rounds`
+  )
+  // both servers live for the whole run; every throughput case runs in turns (A B, B A, A B, …) so
+  // that load drifting over the run falls on both alike, and the median of each is shown
+  const servers = [await baseline(), await streamwire()]
+  const tputs = servers.map(() => ({} as Record<number, Array<number>>))
+  for (const conns of [1, 100, 1000]) {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? [0, 1] : [1, 0]
+      for (const i of order) (tputs[i]![conns] ??= []).push(await throughput(servers[i]!, conns))
+    }
+  }
   const results: Array<{ name: string; tput: Record<number, number>; mem: number; lat: { p50: number; p99: number } }> =
     []
-  for (const make of [baseline, streamwire]) {
-    const server = await make()
+  for (const [i, server] of servers.entries()) {
     const tput: Record<number, number> = {}
-    for (const conns of [1, 100, 1000]) tput[conns] = await throughput(server, conns)
+    for (const conns of [1, 100, 1000]) tput[conns] = median(tputs[i]![conns]!)
     const mem = await memoryPerConnection(server)
     const lat = await latency(server)
-    await server.close()
     results.push({ name: server.name, tput, mem, lat })
+  }
+  for (const server of servers) await server.close()
+  for (const conns of [1, 100, 1000]) {
+    console.log(
+      `events/s, ${conns} connection(s), every round: baseline ${tputs[0]![conns]!.map(fmt).join(", ")}; streamwire ${
+        tputs[1]![conns]!.map(fmt).join(", ")
+      }`
+    )
   }
   const [base, ours] = results as [typeof results[0], typeof results[0]]
   console.log("")
