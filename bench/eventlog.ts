@@ -16,11 +16,12 @@
  */
 import { RedisEventLog } from "@streamwire/redis"
 import { type EventLog, FileEventLog, MemoryEventLog } from "@streamwire/server"
-import { Effect, Fiber, type Scope, Stream } from "effect"
+import { Effect, Fiber, type Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { startRedis } from "../packages/redis/test/redisServer.js"
+import { consumeUntil } from "./consume.js"
 
 const SUBSCRIBERS = 100
 const APPENDERS = 32
@@ -35,7 +36,7 @@ const subscribeAll = (log: EventLog.EventLog, onEvent: (event: EventLog.LogItem)
   Effect.gen(function*() {
     const fibers = yield* Effect.forEach(
       Array.from({ length: SUBSCRIBERS }),
-      () => log.subscribe().pipe(Stream.takeUntil((item) => onEvent(item) === true), Stream.runDrain, Effect.fork)
+      () => Effect.fork(consumeUntil(log.subscribe(), onEvent))
     )
     while ((yield* log.subscriberCount) < SUBSCRIBERS) yield* Effect.sleep("5 millis")
     return fibers

@@ -23,7 +23,7 @@
  */
 import { RedisEventLog } from "@streamwire/redis"
 import { type EventLog, MemoryEventLog } from "@streamwire/server"
-import { Effect, Fiber, type Scope, Stream } from "effect"
+import { Effect, Fiber, type Scope } from "effect"
 import { Redis } from "ioredis"
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
@@ -31,6 +31,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Url from "node:url"
 import { startRedis } from "../packages/redis/test/redisServer.js"
+import { consumeUntil } from "./consume.js"
 
 const flag = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`)
@@ -80,13 +81,7 @@ const subscribeAll = (
 ) =>
   Effect.gen(function*() {
     const fibers = yield* Effect.forEach(Array.from({ length: SUBSCRIBERS }, (_, i) => i), (i) =>
-      logs[i % logs.length]!.subscribe().pipe(
-        Stream.takeUntil((item) =>
-          onEvent(i, item) === true
-        ),
-        Stream.runDrain,
-        Effect.fork
-      ))
+      Effect.fork(consumeUntil(logs[i % logs.length]!.subscribe(), (item) => onEvent(i, item))))
     yield* waitForSubscribers(logs, SUBSCRIBERS)
     return fibers
   })
