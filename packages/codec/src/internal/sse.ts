@@ -121,9 +121,22 @@ export class SseParser implements LineSink<EventTooLarge> {
   out: Array<Sse.SseMessage> = []
   private lineNumber = 0
   private type = ""
+  /** The data of the event being built, as far as it came from the current read. */
   private data = ""
   private hasData = false
-  /** `data` was joined from several lines (a tree of pieces, flattened once at dispatch). */
+  /**
+   * The data that came from earlier reads, copied into strings of its own (see `settle`), or
+   * `undefined`; the event's data is `settled + data`.
+   */
+  private settled: string | undefined = undefined
+  private settledLength = 0
+  /**
+   * A multi-line value shorter than this is flattened at dispatch rather than handed out as views
+   * of the read: 1/16 of the text being fed (so that a kept value pins at most 16 times its own
+   * length), always for lines handed in one by one (`line` from outside `feed`).
+   */
+  private viewLimit = Infinity
+  /** `data` was joined from several lines (a tree of views of the read). */
   private joined = false
   /** `data` is a fresh string already (copied from the bytes). */
   private owned = false
@@ -181,6 +194,7 @@ export class SseParser implements LineSink<EventTooLarge> {
   feed(text: string): EventTooLarge | LineTooLong | undefined {
     const len = text.length
     if (len === 0) return undefined
+    this.viewLimit = len >> 4
     let pos = 0
     if (this.skipLF) {
       this.skipLF = false
@@ -266,7 +280,24 @@ export class SseParser implements LineSink<EventTooLarge> {
       this.carry = text.slice(pos)
     }
     this.consumed += len
+    this.settle()
     return undefined
+  }
+
+  /**
+   * At the end of a read, the data of an event still being built is copied out of the read (a
+   * tree of views flattened, a single view copied), so that an event never pins more than the read
+   * it ends in — as any single-line value does — however many reads it spans. Each part is copied
+   * once: the settled parts are joined, never copied again.
+   */
+  private settle(): void {
+    if (this.data.length === 0) return
+    const piece = this.joined ? flat(this.data) : this.owned ? this.data : own(this.data)
+    this.settled = this.settled === undefined ? piece : this.settled + piece
+    this.settledLength = this.settled.length
+    this.data = ""
+    this.joined = false
+    this.owned = false
   }
 
   /** Position after the line ending at `eol` (CR, LF or CRLF; a CR at the very end defers). */
@@ -297,7 +328,7 @@ export class SseParser implements LineSink<EventTooLarge> {
     let next = text.indexOf("\n", pos)
     while (next - pos >= 5 && isDataPrefix(text, pos)) { // (false when `next` is -1)
       // the data as it would stand after the held line
-      const size = (this.hasData ? this.data.length + (this.dataLF ? 0 : 1) : 0) + lf - from
+      const size = (this.hasData ? this.settledLength + this.data.length + (this.dataLF ? 0 : 1) : 0) + lf - from
       if (size > maxEvent) return new EventTooLarge({ limit: maxEvent, size, line: this.lineNumber })
       if (next - pos > max) return this.tooLong(next - pos, this.consumed + pos)
       const valueLF = text.slice(from, lf + 1)
@@ -325,8 +356,9 @@ export class SseParser implements LineSink<EventTooLarge> {
       this.owned = owned
       this.hasData = true
     }
-    return this.data.length > this.config.maxEventSize
-      ? new EventTooLarge({ limit: this.config.maxEventSize, size: this.data.length, line: this.lineNumber })
+    const size = this.settledLength + this.data.length
+    return size > this.config.maxEventSize
+      ? new EventTooLarge({ limit: this.config.maxEventSize, size, line: this.lineNumber })
       : undefined
   }
 
@@ -398,17 +430,24 @@ export class SseParser implements LineSink<EventTooLarge> {
       return
     }
     this.reportedId = this.lastEventId
-    this.out.push(
-      new newEvent(
-        this.type === "" ? "message" : this.type,
-        this.joined ? flat(this.data) : this.owned || !this.config.copyValues ? this.data : own(this.data),
-        this.lastEventId
-      )
-    )
+    // The part of the current read: a single value is a view of it (unless copies are asked for); a
+    // multi-line one is a tree of views of it (V8 flattens it when it is first read) if it is at
+    // least `viewLimit` long, else it is copied (flattened) now.
+    const settled = this.settled
+    const part = !this.joined
+      ? this.owned || !this.config.copyValues ? this.data : own(this.data)
+      : this.config.copyValues || this.data.length < this.viewLimit
+      ? flat(this.data)
+      : this.data
+    const data = settled === undefined ? part : this.data.length === 0 ? settled : settled + part
+    this.out.push(new newEvent(this.type === "" ? "message" : this.type, data, this.lastEventId))
     this.type = ""
     this.data = ""
     this.hasData = false
+    this.settled = undefined
+    this.settledLength = 0
     this.joined = false
+    this.owned = false
     this.dataLF = false
   }
 }
