@@ -141,8 +141,7 @@ export class SseParser implements LineSink<EventTooLarge> {
   /**
    * A multi-line value shorter than this is flattened at dispatch rather than handed out as views
    * of the read: 1/16 of the text being fed (so that a kept value pins at most 16 times its own
-   * length); always for text longer than `VIEW_TEXT` and for lines handed in one by one (`line`
-   * from outside `feed`).
+   * length); always for text longer than `VIEW_TEXT` (`beginText`).
    */
   private viewLimit = Infinity
   /** `data` was joined from several lines (a tree of views of the read). */
@@ -203,7 +202,7 @@ export class SseParser implements LineSink<EventTooLarge> {
   feed(text: string): EventTooLarge | LineTooLong | undefined {
     const len = text.length
     if (len === 0) return undefined
-    this.viewLimit = len > VIEW_TEXT ? Infinity : len >> 4
+    this.beginText(len)
     let pos = 0
     if (this.skipLF) {
       this.skipLF = false
@@ -299,7 +298,12 @@ export class SseParser implements LineSink<EventTooLarge> {
    * it ends in — as any single-line value does — however many reads it spans. Each part is copied
    * once: the settled parts are joined, never copied again.
    */
-  private settle(): void {
+  /** A text of `length` characters is coming: the view rule for its multi-line values. */
+  beginText(length: number): void {
+    this.viewLimit = length > VIEW_TEXT ? Infinity : length >> 4
+  }
+
+  settle(): void {
     if (this.data.length === 0) return
     const piece = this.joined ? flat(this.data) : this.owned ? this.data : own(this.data)
     this.settled = this.settled === undefined ? piece : this.settled + piece
@@ -475,11 +479,17 @@ export class LineParser implements Transducer<string, Sse.SseMessage, EventTooLa
   push(lines: ReadonlyArray<string>, out: Array<Sse.SseMessage>) {
     const parser = this.parser
     parser.out = out
+    // the lines of one chunk are (usually) views of one read's text: the same rule for multi-line
+    // values as `feed`, with the chunk's length for the text's
+    let length = 0
+    for (let i = 0; i < lines.length; i++) length += lines[i]!.length + 1
+    parser.beginText(length)
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!
       const error = parser.line(line, 0, line.length)
       if (error !== undefined) return error
     }
+    parser.settle()
     return undefined
   }
   end() {
