@@ -271,7 +271,11 @@ export interface ParseOptions<I extends Include = never> {
    * that handles each event and lets it go pays nothing for views. Turn it on when events are KEPT
    * long after their read (a cache, every 100th event of a long stream): with views, each kept event
    * keeps its whole read alive (keeping every 100th event of a 256 MiB stream retained 261 MiB; with
-   * `copyValues` 6.3 MiB). The multi-line `data` of an event is always flattened.
+   * `copyValues` 6.3 MiB). The same holds for a multi-line `data`: without `copyValues` it is a
+   * tree of views of the read it ends in (the part from earlier reads is copied when each read ends,
+   * so it never pins more than that one read; V8 flattens the tree when the value is first read), or
+   * one flat string when it is shorter than 1/16 of that read or the read text is over 16 Ki
+   * characters; with `copyValues` it is always a string of its own.
    */
   readonly copyValues?: boolean | undefined
 }

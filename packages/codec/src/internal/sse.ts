@@ -94,6 +94,14 @@ const newRetry = RetryObject as unknown as new(millis: number) => Sse.Retry
 const newComment = CommentObject as unknown as new(text: string) => Sse.Comment
 const newLastEventId = LastEventIdObject as unknown as new(id: string) => Sse.LastEventId
 
+/**
+ * The longest text whose multi-line values are handed out as views of it. Views of longer text
+ * (64 KiB reads are decoded in 32 KiB slices) made a deferred drain of large events 2–6× slower
+ * than flat copies (the 64 KiB deferred-drain trap of the codec README); at 16 KiB reads they are
+ * faster than copies in every drain.
+ */
+const VIEW_TEXT = 16 * 1024
+
 const COLON = 58
 const SPACE = 32
 const LF = 10
@@ -121,12 +129,27 @@ export class SseParser implements LineSink<EventTooLarge> {
   out: Array<Sse.SseMessage> = []
   private lineNumber = 0
   private type = ""
+  /** The data of the event being built, as far as it came from the current read. */
   private data = ""
   private hasData = false
-  /** `data` was joined from several lines (a tree of pieces, flattened once at dispatch). */
+  /**
+   * The data that came from earlier reads, copied into strings of its own (see `settle`), or
+   * `undefined`; the event's data is `settled + data`.
+   */
+  private settled: string | undefined = undefined
+  private settledLength = 0
+  /**
+   * A multi-line value shorter than this is flattened at dispatch rather than handed out as views
+   * of the read: 1/16 of the text being fed (so that a kept value pins at most 16 times its own
+   * length); always for text longer than `VIEW_TEXT` (`beginText`).
+   */
+  private viewLimit = Infinity
+  /** `data` was joined from several lines (a tree of views of the read). */
   private joined = false
   /** `data` is a fresh string already (copied from the bytes). */
   private owned = false
+  /** `data` ends with the LF that separates it from the next value (see `appendWithLF`). */
+  private dataLF = false
   /**
    * Set by the byte decoder while `feed` runs over text that is these ASCII bytes, one character
    * per byte: values are then copied straight from the bytes.
@@ -179,6 +202,7 @@ export class SseParser implements LineSink<EventTooLarge> {
   feed(text: string): EventTooLarge | LineTooLong | undefined {
     const len = text.length
     if (len === 0) return undefined
+    this.beginText(len)
     let pos = 0
     if (this.skipLF) {
       this.skipLF = false
@@ -207,7 +231,7 @@ export class SseParser implements LineSink<EventTooLarge> {
       this.src = src
       if (error !== undefined) return error
     }
-    let error: EventTooLarge | undefined
+    let error: EventTooLarge | LineTooLong | undefined
     if (text.indexOf("\r", pos) === -1) {
       // LF only: the common case, with `data:`, `id:` and blank lines handled inline (as in `line`)
       const src = this.src
@@ -222,10 +246,16 @@ export class SseParser implements LineSink<EventTooLarge> {
           if (n >= 5 && isDataPrefix(text, pos)) {
             this.lineNumber++
             const from = text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5 // the LF ends a bare `data:`
-            error = src === undefined
-              ? this.appendData(text.slice(from, lf), false)
-              : this.appendData(latin1Slice.call(src, from, lf), true)
-            if (error !== undefined) return error
+            if (text.charCodeAt(lf + 1) === 100) { // `d`: perhaps more `data:` lines
+              error = this.dataLines(text, from, lf)
+              if (error !== undefined) return error
+              lf = this.runEnd
+            } else {
+              error = src === undefined || this.hasData
+                ? this.appendData(text.slice(from, lf), false)
+                : this.appendData(latin1Slice.call(src, from, lf), true)
+              if (error !== undefined) return error
+            }
           } else if (n >= 3 && isIdPrefix(text, pos)) {
             this.lineNumber++
             this.setId(text.slice(text.charCodeAt(pos + 3) === SPACE ? pos + 4 : pos + 3, lf))
@@ -258,7 +288,29 @@ export class SseParser implements LineSink<EventTooLarge> {
       this.carry = text.slice(pos)
     }
     this.consumed += len
+    this.settle()
     return undefined
+  }
+
+  /**
+   * At the end of a read, the data of an event still being built is copied out of the read (a
+   * tree of views flattened, a single view copied), so that an event never pins more than the read
+   * it ends in — as any single-line value does — however many reads it spans. Each part is copied
+   * once: the settled parts are joined, never copied again.
+   */
+  /** A text of `length` characters is coming: the view rule for its multi-line values. */
+  beginText(length: number): void {
+    this.viewLimit = length > VIEW_TEXT ? Infinity : length >> 4
+  }
+
+  settle(): void {
+    if (this.data.length === 0) return
+    const piece = this.joined ? flat(this.data) : this.owned ? this.data : own(this.data)
+    this.settled = this.settled === undefined ? piece : this.settled + piece
+    this.settledLength = this.settled.length
+    this.data = ""
+    this.joined = false
+    this.owned = false
   }
 
   /** Position after the line ending at `eol` (CR, LF or CRLF; a CR at the very end defers). */
@@ -273,17 +325,53 @@ export class SseParser implements LineSink<EventTooLarge> {
     return new LineTooLong({ limit: this.config.maxLineLength, size, line: this.lineNumber + 1, offset })
   }
 
+  /** Where the last run of `data:` lines taken by `dataLines` ended (the LF of its last line). */
+  private runEnd = 0
+
+  /**
+   * A run of consecutive `data:` lines in LF-only text, starting with the one (already counted)
+   * whose value is `[from, lf)`: each value that another `data:` line follows is cut together with
+   * its LF, so a multi-line value is a tree of one piece per line instead of two (value, then
+   * separator), which halves the nodes that dispatch flattens. Sets `runEnd`.
+   */
+  private dataLines(text: string, from: number, lf: number): EventTooLarge | LineTooLong | undefined {
+    const max = this.config.maxLineLength
+    const maxEvent = this.config.maxEventSize
+    let pos = lf + 1
+    let next = text.indexOf("\n", pos)
+    while (next - pos >= 5 && isDataPrefix(text, pos)) { // (false when `next` is -1)
+      // the data as it would stand after the held line
+      const size = (this.hasData ? this.settledLength + this.data.length + (this.dataLF ? 0 : 1) : 0) + lf - from
+      if (size > maxEvent) return new EventTooLarge({ limit: maxEvent, size, line: this.lineNumber })
+      if (next - pos > max) return this.tooLong(next - pos, this.consumed + pos)
+      const valueLF = text.slice(from, lf + 1)
+      this.data = !this.hasData ? valueLF : this.dataLF ? this.data + valueLF : this.data + "\n" + valueLF
+      this.hasData = true
+      this.joined = true
+      this.dataLF = true
+      this.lineNumber++
+      from = text.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5
+      lf = next
+      pos = lf + 1
+      next = text.indexOf("\n", pos)
+    }
+    this.runEnd = lf
+    return this.appendData(text.slice(from, lf), false)
+  }
+
   private appendData(value: string, owned: boolean): EventTooLarge | undefined {
     if (this.hasData) {
       this.joined = true
-      this.data = this.data + "\n" + value
+      this.data = this.dataLF ? this.data + value : this.data + "\n" + value
+      this.dataLF = false
     } else {
       this.data = value
       this.owned = owned
       this.hasData = true
     }
-    return this.data.length > this.config.maxEventSize
-      ? new EventTooLarge({ limit: this.config.maxEventSize, size: this.data.length, line: this.lineNumber })
+    const size = this.settledLength + this.data.length
+    return size > this.config.maxEventSize
+      ? new EventTooLarge({ limit: this.config.maxEventSize, size, line: this.lineNumber })
       : undefined
   }
 
@@ -355,17 +443,25 @@ export class SseParser implements LineSink<EventTooLarge> {
       return
     }
     this.reportedId = this.lastEventId
-    this.out.push(
-      new newEvent(
-        this.type === "" ? "message" : this.type,
-        this.joined ? flat(this.data) : this.owned || !this.config.copyValues ? this.data : own(this.data),
-        this.lastEventId
-      )
-    )
+    // The part of the current read: a single value is a view of it (unless copies are asked for); a
+    // multi-line one is a tree of views of it (V8 flattens it when it is first read) if it is at
+    // least `viewLimit` long, else it is copied (flattened) now.
+    const settled = this.settled
+    const part = !this.joined
+      ? this.owned || !this.config.copyValues ? this.data : own(this.data)
+      : this.config.copyValues || this.data.length < this.viewLimit
+      ? flat(this.data)
+      : this.data
+    const data = settled === undefined ? part : this.data.length === 0 ? settled : settled + part
+    this.out.push(new newEvent(this.type === "" ? "message" : this.type, data, this.lastEventId))
     this.type = ""
     this.data = ""
     this.hasData = false
+    this.settled = undefined
+    this.settledLength = 0
     this.joined = false
+    this.owned = false
+    this.dataLF = false
   }
 }
 
@@ -383,11 +479,17 @@ export class LineParser implements Transducer<string, Sse.SseMessage, EventTooLa
   push(lines: ReadonlyArray<string>, out: Array<Sse.SseMessage>) {
     const parser = this.parser
     parser.out = out
+    // the lines of one chunk are (usually) views of one read's text: the same rule for multi-line
+    // values as `feed`, with the chunk's length for the text's
+    let length = 0
+    for (let i = 0; i < lines.length; i++) length += lines[i]!.length + 1
+    parser.beginText(length)
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!
       const error = parser.line(line, 0, line.length)
       if (error !== undefined) return error
     }
+    parser.settle()
     return undefined
   }
   end() {
