@@ -118,6 +118,40 @@ describe("Ndjson decoding", () => {
       expect(error).toMatchObject({ _tag: "InvalidLine", line: 4, excerpt: "nope" })
     }))
 
+  it.effect("a read larger than 16 KiB (taken in pieces) decodes as the same bytes in small reads", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      for (let i = 0; i < 3000; i++) {
+        const ending = i % 7 === 0 ? "\r\n" : i % 11 === 0 ? "\r" : "\n"
+        lines.push(
+          (i % 13 === 0 ? "  \t" : i === 1234 ? "{oops" : JSON.stringify({ i, s: "é→🎉".repeat(i % 5) })) + ending
+        )
+      }
+      const bytes = enc.encode("\uFEFF" + lines.join("") + "[\"last\"]")
+      expect(bytes.length).toBeGreaterThan(64 * 1024)
+      const small: Array<Uint8Array> = []
+      for (let at = 0; at < bytes.length; at += 1000) small.push(bytes.subarray(at, at + 1000))
+      const run = (pieces: ReadonlyArray<Uint8Array>) =>
+        Effect.gen(function*() {
+          const bad: Array<unknown> = []
+          const skipped = yield* collect(
+            reads(pieces).pipe(
+              Ndjson.decode({ onBadLine: (e) => Effect.sync(() => void bad.push([e.line, e.offset])) })
+            )
+          )
+          return { skipped, bad, failed: yield* collect(reads(pieces).pipe(Ndjson.decode)) }
+        })
+      const whole = yield* run([bytes])
+      expect(whole.skipped.error).toBeUndefined()
+      expect(whole.skipped.out.length).toBe(3000 - 231 - 1 + 1)
+      expect(whole.skipped.out.at(-1)).toEqual(["last"])
+      expect(whole.bad).toEqual([[1235, expect.any(Number)]])
+      expect(whole.failed.out.length).toBe(1234 - 95)
+      expect(whole.failed.error).toMatchObject({ _tag: "InvalidLine", line: 1235, excerpt: "{oops" })
+      expect(yield* run(small)).toEqual(whole)
+      expect(yield* run([bytes.subarray(0, 40000), bytes.subarray(40000)])).toEqual(whole)
+    }))
+
   it.effect("invalid UTF-8 becomes U+FFFD", () =>
     Effect.gen(function*() {
       expect(yield* values(["\"a", [0xff], "b\"\n\"", [0xe2, 0x82], "\""])).toEqual(["a\uFFFDb", "\uFFFD"])
