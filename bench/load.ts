@@ -36,10 +36,7 @@ import * as Http from "node:http"
 import * as Os from "node:os"
 import { fileURLToPath } from "node:url"
 import { baselineHeaders, baselineServer } from "./baseline.js"
-
-// the server processes load the packages as this one does: built (`dist/`, what users run; the
-// npm scripts build first) or from source (`npm run tsx -- bench/….ts`)
-const sourceCondition = process.execArgv.filter((arg) => arg === "--conditions=@streamwire/source")
+import { serverExecArgv } from "./serverProcess.js"
 
 const flag = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`)
@@ -371,14 +368,7 @@ const serverProcess = (kind: Kind, label: string) => {
     : "streamwire"
   console.log(`\n== ${name}${label}`)
   const child: ChildProcess = fork(self, ["--serve", kind, ...process.argv.slice(2)], {
-    execArgv: [
-      ...sourceCondition,
-      "--import",
-      "tsx",
-      "--expose-gc",
-      // e.g. STREAMWIRE_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server processes
-      ...(process.env["STREAMWIRE_SERVER_FLAGS"]?.split(" ").filter((f) => f !== "") ?? [])
-    ],
+    execArgv: serverExecArgv("--expose-gc"),
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
   const messages: Array<Record<string, unknown>> = []

@@ -26,10 +26,7 @@ import { fork } from "node:child_process"
 import * as Http from "node:http"
 import * as Os from "node:os"
 import * as Url from "node:url"
-
-// the server processes load the packages as this one does: built (`dist/`, what users run; the
-// npm scripts build first) or from source (`npm run tsx -- bench/….ts`)
-const sourceCondition = process.execArgv.filter((arg) => arg === "--conditions=@streamwire/source")
+import { serverExecArgv } from "./serverProcess.js"
 
 const flag = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -138,13 +135,7 @@ async function main() {
 async function measure(which: Case, requests: number) {
   const child = fork(Url.fileURLToPath(import.meta.url), [], {
     env: { ...process.env, STREAMWIRE_REQUESTS_CASE: which },
-    execArgv: [
-      ...sourceCondition,
-      "--import",
-      "tsx",
-      // e.g. STREAMWIRE_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server processes
-      ...(process.env["STREAMWIRE_SERVER_FLAGS"]?.split(" ").filter((f) => f !== "") ?? [])
-    ]
+    execArgv: serverExecArgv()
   })
   const next = <A>(key: string) =>
     new Promise<A>((resolve) => {
