@@ -292,17 +292,17 @@ export class SseParser implements LineSink<EventTooLarge> {
     return undefined
   }
 
+  /** A text of `length` characters is coming: the view rule for its multi-line values. */
+  beginText(length: number): void {
+    this.viewLimit = length > VIEW_TEXT ? Infinity : length >> 4
+  }
+
   /**
    * At the end of a read, the data of an event still being built is copied out of the read (a
    * tree of views flattened, a single view copied), so that an event never pins more than the read
    * it ends in — as any single-line value does — however many reads it spans. Each part is copied
    * once: the settled parts are joined, never copied again.
    */
-  /** A text of `length` characters is coming: the view rule for its multi-line values. */
-  beginText(length: number): void {
-    this.viewLimit = length > VIEW_TEXT ? Infinity : length >> 4
-  }
-
   settle(): void {
     if (this.data.length === 0) return
     const piece = this.joined ? flat(this.data) : this.owned ? this.data : own(this.data)

@@ -263,8 +263,9 @@ export class NodeConnection<A> extends connection.Connection<A> {
 /**
  * Swallows the platform's `end` call (it ends the response when the body stream ends: the
  * connection ends it itself, once what is buffered is written). For a push source the body ends
- * at once: the first call is the platform's, and the property goes with it (an own property kept
- * on a Node response costs memory); for a `Stream` source it stays until the connection ends.
+ * at once: the first call is the platform's, and it sets Node's `end` back (a `delete` would turn
+ * the response into a dictionary-mode object); for a `Stream` source it stays until the
+ * connection ends.
  */
 const swallowEnd = (res: NodeResponse, once: boolean): void => {
   const target = res as { end: () => unknown }
@@ -318,8 +319,9 @@ export class RawBody {
  * The Node fast path for a push source, with no body `Stream` at all: the response's body is a
  * {@link RawBody}; the platform writes the status and headers (middleware headers included; sent
  * with the connection's first write) and calls `res.end(body, done)`, which an own `end`
- * property catches (set back to Node's by the call): the connection is opened there (in a fiber of `runtime`, the handler's: its
- * logger, its context) and `done` lets the request's fiber finish at once. The platform's body
+ * property catches (set back to Node's by the call): the connection is opened there (in a fiber
+ * of `runtime`, the handler's: its logger, its context) and `done` lets the request's fiber finish
+ * at once. The platform's body
  * loop for a streamed response (a `Stream.runForEachChunk` per request, with its channel, scope
  * and fibers) is never run: it costs about as much again as the platform's own handling of a
  * request (bench/requests.ts). Any other call of `end` (a `HEAD` request, a response replaced by
@@ -334,9 +336,7 @@ export const raw = <A>(
   runtime: Runtime.Runtime<never>
 ): RawBody => {
   // no `sendHeadersAtWriteHead` here: the platform calls `end` right after `writeHead`, and the
-  // connection's first write (in `open`, run synchronously by `runFork`) sends the headers. An own
-  // `writeHead` deleted while `end` is still an own property would also put the response's
-  // properties in dictionary mode (≈ 5 KiB more per idle connection, bench/server.ts).
+  // connection's first write (in `open`, run synchronously by `runFork`) sends the headers
   const body = new RawBody()
   const target = res as unknown as { end: (...args: Array<unknown>) => unknown }
   const original = target.end
@@ -351,8 +351,8 @@ export const raw = <A>(
     }
     if (typeof done === "function") done()
     // `NodeHttpServer` adds its `'close'` listener (which holds the request's fiber, done now, with
-    // its context) only when the request's fiber has yielded or ended: here, in the same turn,
-    // it is not there yet. It is released once it is (≈ 8 KiB per idle connection, bench/server.ts).
+    // its context: ≈ 2.8 KiB per idle connection) once the handler's synchronous run has returned,
+    // after this call: it is released in a microtask, when it is there
     queueMicrotask(() => releasePlatformListeners(res))
     return res
   }
