@@ -12,6 +12,7 @@ import * as Fs from "node:fs"
 import type * as Http from "node:http"
 import * as Http2 from "node:http2"
 import * as Https from "node:https"
+import type * as Net from "node:net"
 import * as Path from "node:path"
 import type * as Tls from "node:tls"
 import { afterAll } from "vitest"
@@ -52,6 +53,14 @@ export const start = async <A>(
   const sessionIds = new WeakMap<Http2.Http2Session, number>()
   node.on("session", (session: Http2.Http2Session) => sessionIds.set(session, ++counts.sessions))
   node.on("secureConnection", (_: Tls.TLSSocket) => counts.connections++)
+  // every TCP connection, including the ones a browser opens speculatively and never sends a request on:
+  // `closeAllConnections` does not see those, and a server's close waits for them (up to Node's
+  // 60 s headers timeout plus its checking interval: the close of the "h1" case took 102 s in CI)
+  const sockets = new Set<Net.Socket>()
+  node.on("connection", (socket: Net.Socket) => {
+    sockets.add(socket)
+    socket.on("close", () => sockets.delete(socket))
+  })
   node.on(
     "request",
     (req: Http.IncomingMessage | Http2.Http2ServerRequest, res: Http.ServerResponse | Http2.Http2ServerResponse) => {
@@ -91,9 +100,11 @@ export const start = async <A>(
       }
       return n
     },
+    /** Stops listening and destroys every connection still open, then waits for the server's close. */
     close: async () => {
-      if (protocol === "h1") (node as Https.Server).closeAllConnections()
-      await Effect.runPromise(Scope.close(scope, Exit.void))
+      const closed = Effect.runPromise(Scope.close(scope, Exit.void))
+      for (const socket of sockets) socket.destroy()
+      await closed
     }
   }
 }
