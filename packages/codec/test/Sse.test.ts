@@ -276,6 +276,48 @@ describe("Sse decoding: §3.6 end of stream", () => {
 })
 
 describe("Sse decoding: §5 limits", () => {
+  it.effect("a read larger than 16 KiB (taken in pieces, one chunk each) decodes as the same bytes in small reads", () =>
+    Effect.gen(function*() {
+      const parts: Array<string> = ["\uFEFF", "retry: 1500\n"]
+      for (let i = 0; i < 2000; i++) {
+        const eol = i % 7 === 0 ? "\r\n" : i % 11 === 0 ? "\r" : "\n"
+        parts.push(
+          i % 13 === 0 ? `: note ${i}${eol}` : "",
+          i % 17 === 0 ? `id: ${i}${eol}` : "",
+          `data: ${JSON.stringify({ i, s: "é→🎉".repeat(i % 5) })}${eol}`,
+          i % 3 === 0 ? `data: second line ${i}${eol}event: two${eol}` : "",
+          eol
+        )
+      }
+      const bytes = enc.encode(parts.join("") + "data: " + "y".repeat(300) + "\n\n")
+      expect(bytes.length).toBeGreaterThan(100 * 1024)
+      const small: Array<Uint8Array> = []
+      for (let at = 0; at < bytes.length; at += 1000) small.push(bytes.subarray(at, at + 1000))
+      const run = (pieces: ReadonlyArray<Uint8Array>, options: Sse.ParseOptions<"retry" | "comment" | "id">) =>
+        Effect.gen(function*() {
+          const chunks = yield* collect(reads(pieces).pipe(Sse.decode(options), Stream.chunks))
+          const sizes = chunks.out.map((c) => c.length)
+          return { sizes, out: chunks.out.flatMap((c) => [...c]), error: chunks.error }
+        })
+      const options = { include: all }
+      const whole = yield* run([bytes], options)
+      const inSmall = yield* run(small, options)
+      expect(whole.error).toBeUndefined()
+      expect(whole.out).toEqual(inSmall.out)
+      expect(whole.out.filter((m) => m._tag === "SseEvent").length).toBe(2001)
+      // one chunk per ≤ 16 KiB piece of the read, not one chunk for all of it
+      expect(whole.sizes.length).toBeGreaterThanOrEqual(Math.ceil(bytes.length / (16 * 1024)))
+      expect(Math.max(...whole.sizes)).toBeLessThan(whole.out.length / 4)
+      // a failure inside the read: the same events before it, the same error
+      const strict = { include: all, maxLineLength: 299 }
+      const wholeFailed = yield* run([bytes], strict)
+      const smallFailed = yield* run(small, strict)
+      expect(wholeFailed.out).toEqual(whole.out.slice(0, -1))
+      expect(wholeFailed.out).toEqual(smallFailed.out)
+      expect(wholeFailed.error).toEqual(smallFailed.error)
+      expect(wholeFailed.error).toMatchObject({ _tag: "LineTooLong", limit: 299, size: 306 })
+    }))
+
   it.effect("maxLineLength: LineTooLong with the limit, size, line and offset", () =>
     Effect.gen(function*() {
       const { error, out } = yield* decodeSse(["data: a\n\n", "data: " + "x".repeat(20) + "\n\n"], {

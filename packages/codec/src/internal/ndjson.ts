@@ -177,11 +177,12 @@ export class ByteMachine<A> implements Transducer<Uint8Array, A, InvalidLine | L
     const input = this.input
     let done = 0
     while (this.index < input.length) {
-      if (done >= PIECE) return undefined
       const bytes = input[this.index]!
       const at = this.at
       const size = bytes.length <= PIECE ? bytes.length : Math.ceil(bytes.length / Math.ceil(bytes.length / PIECE))
       const end = Math.min(bytes.length, at + size)
+      // small reads are taken together up to PIECE bytes; a piece never shares a chunk past it
+      if (done > 0 && done + (end - at) > PIECE) return undefined
       if (end === bytes.length) {
         this.index++
         this.at = 0
