@@ -196,6 +196,7 @@ const oursSseNoStream: Impl = async (chunks) => {
   for (const c of chunks) {
     const out: Array<Sse.SseMessage> = []
     machine.push([c], out)
+    while (machine.more()) machine.resume(out) // a read over 16 KiB is parsed in pieces
     n += out.length
   }
   return n
@@ -213,6 +214,7 @@ const foldAlone: Impl = (chunks) => {
     events = chunks.map((c) => {
       const out: Array<Sse.SseMessage> = []
       machine.push([c], out)
+      while (machine.more()) machine.resume(out)
       return Chunk.unsafeFromArray(out)
     })
     decodedReads.set(chunks, events)
