@@ -4,7 +4,7 @@ import * as Either from "effect/Either"
 import { excerptOf, InvalidLine, type LineTooLong, type MalformedUtf8, UnencodableValue } from "../CodecError.js"
 import { LineScanner, type LineSink } from "./lines.js"
 import type { Transducer } from "./transduce.js"
-import { Utf8Decoder } from "./utf8.js"
+import { Pieces, Utf8Decoder } from "./utf8.js"
 
 /** @internal */
 export const DEFAULT_MAX_LINE = 16 * 1024 * 1024
@@ -141,68 +141,36 @@ export class TextMachine<A> implements Transducer<string, A, InvalidLine | LineT
   }
 }
 
-/**
- * Bytes decoded and parsed per output chunk at most (a larger read is taken in near-equal pieces,
- * one chunk each). With whole 64 KiB reads, ~470 records a chunk, a drain that holds each chunk in
- * an Effect (`runForEachChunk((c) => Effect.sync(…))`, `runForEach`, `mapEffect`) ran at a third
- * of the hand-written loop in a fresh process: seconds of 20–40 ms scavenges that promote most of
- * what they copy (`--trace-gc`). The count of values a chunk holds is what matters (the same
- * drain of ~470 `JSON.parse`d values a chunk with no decoding at all shows it); in pieces of 16 KiB
- * (or 32) it runs at 0.8–0.9× the hand loop, as at 16 KiB reads (codec README, "Benchmarks").
- */
-const PIECE = 16 * 1024
-const NO_INPUT: ReadonlyArray<Uint8Array> = []
-
 /** @internal */
 export class ByteMachine<A> implements Transducer<Uint8Array, A, InvalidLine | LineTooLong | MalformedUtf8> {
   private readonly inner: TextMachine<A>
   private readonly utf8 = new Utf8Decoder()
-  /** The reads being taken in pieces: the next byte is `input[index][at]`. */
-  private input: ReadonlyArray<Uint8Array> = NO_INPUT
-  private index = 0
-  private at = 0
+  private readonly pieces = new Pieces()
   constructor(config: Config<A>) {
     this.inner = new TextMachine(config)
   }
   push(input: ReadonlyArray<Uint8Array>, out: Array<A>) {
-    this.input = input
-    this.index = 0
-    this.at = 0
+    this.pieces.start(input)
     return this.resume(out)
   }
-  /** Decodes and scans reads (or pieces of one) until about {@link PIECE} bytes are done. */
+  /** Decodes and scans reads (or pieces of one) until about 16 KiB are done ({@link Pieces}). */
   resume(out: Array<A>) {
     // each piece decoded and scanned in turn: no array of the read's texts
     this.inner.setOut(out)
-    const input = this.input
-    let done = 0
-    while (this.index < input.length) {
-      const bytes = input[this.index]!
-      const at = this.at
-      const size = bytes.length <= PIECE ? bytes.length : Math.ceil(bytes.length / Math.ceil(bytes.length / PIECE))
-      const end = Math.min(bytes.length, at + size)
-      // small reads are taken together up to PIECE bytes; a piece never shares a chunk past it
-      if (done > 0 && done + (end - at) > PIECE) return undefined
-      if (end === bytes.length) {
-        this.index++
-        this.at = 0
-      } else {
-        this.at = end
-      }
-      if (end === at) continue
-      done += end - at
-      const piece = at === 0 && end === bytes.length ? bytes : bytes.subarray(at, end)
+    const pieces = this.pieces
+    pieces.begin()
+    let piece: Uint8Array | undefined
+    while ((piece = pieces.next()) !== undefined) {
       const error = this.inner.scan(this.utf8.decode(piece) as string)
       if (error !== undefined) {
-        this.input = NO_INPUT
+        pieces.clear()
         return error
       }
     }
-    this.input = NO_INPUT
     return undefined
   }
   more() {
-    return this.index < this.input.length
+    return this.pieces.more()
   }
   end(out: Array<A>) {
     const error = this.inner.push([this.utf8.end() as string], out)

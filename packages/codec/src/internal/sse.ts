@@ -3,7 +3,7 @@ import { EventTooLarge, InvalidField, LineTooLong, type MalformedUtf8 } from "..
 import type * as Sse from "../Sse.js"
 import type { LineSink } from "./lines.js"
 import type { Transducer } from "./transduce.js"
-import { latin1Slice, Utf8Decoder } from "./utf8.js"
+import { latin1Slice, Pieces, Utf8Decoder } from "./utf8.js"
 
 /** @internal */
 export const DEFAULT_MAX_LINE = 1024 * 1024
@@ -99,7 +99,7 @@ const newLastEventId = LastEventIdObject as unknown as new(id: string) => Sse.La
  * (64 KiB reads, when they were decoded in 32 KiB slices) made a deferred drain of large events
  * 2–6× slower than flat copies (the 64 KiB deferred-drain trap of the codec README); at 16 KiB
  * they are faster than copies in every drain. `ByteDecoderMachine` parses in pieces of at most
- * {@link PIECE} bytes, so this bounds `decodeText` given long strings.
+ * 16 KiB ({@link Pieces}), so this bounds `decodeText` given long strings.
  */
 const VIEW_TEXT = 16 * 1024
 
@@ -522,16 +522,6 @@ export class TextDecoderMachine implements Transducer<string, Sse.SseMessage, Ev
   }
 }
 
-/**
- * Bytes decoded and parsed per output chunk at most (a larger read is taken in near-equal pieces,
- * one chunk each), as `Ndjson.decode` does. With whole 64 KiB reads of small events (~470 a
- * chunk), a drain that holds each chunk in an Effect (`runForEach((e) => Effect.sync(…))`,
- * `runForEachChunk`, `mapEffect`) ran at a tenth of the eager drain: the count of values a chunk
- * holds is what a scavenge finds alive (codec README, "Which drains are fast, and why").
- */
-const PIECE = 16 * 1024
-const NO_INPUT: ReadonlyArray<Uint8Array> = []
-
 /** @internal */
 export class ByteDecoderMachine
   implements Transducer<Uint8Array, Sse.SseMessage, EventTooLarge | LineTooLong | MalformedUtf8>
@@ -539,56 +529,37 @@ export class ByteDecoderMachine
   private readonly parser: SseParser
   private readonly utf8 = new Utf8Decoder()
   private readonly copyValues: boolean
-  /** The reads being taken in pieces: the next byte is `input[index][at]`. */
-  private input: ReadonlyArray<Uint8Array> = NO_INPUT
-  private index = 0
-  private at = 0
+  private readonly pieces = new Pieces()
   constructor(config: ParserConfig) {
     this.parser = new SseParser(config)
     this.copyValues = config.copyValues
   }
   push(input: ReadonlyArray<Uint8Array>, out: Array<Sse.SseMessage>) {
-    this.input = input
-    this.index = 0
-    this.at = 0
+    this.pieces.start(input)
     return this.resume(out)
   }
-  /** Decodes and parses reads (or pieces of one) until about {@link PIECE} bytes are done. */
+  /** Decodes and parses reads (or pieces of one) until about 16 KiB are done ({@link Pieces}). */
   resume(out: Array<Sse.SseMessage>) {
     const parser = this.parser
     parser.out = out
     const utf8 = this.utf8
-    const input = this.input
-    let done = 0
-    while (this.index < input.length) {
-      const bytes = input[this.index]!
-      const at = this.at
-      const size = bytes.length <= PIECE ? bytes.length : Math.ceil(bytes.length / Math.ceil(bytes.length / PIECE))
-      const end = Math.min(bytes.length, at + size)
-      // small reads are taken together up to PIECE bytes; a piece never shares a chunk past it
-      if (done > 0 && done + (end - at) > PIECE) return undefined
-      if (end === bytes.length) {
-        this.index++
-        this.at = 0
-      } else {
-        this.at = end
-      }
-      if (end === at) continue
-      done += end - at
-      const text = utf8.decode(at === 0 && end === bytes.length ? bytes : bytes.subarray(at, end)) as string
+    const pieces = this.pieces
+    pieces.begin()
+    let piece: Uint8Array | undefined
+    while ((piece = pieces.next()) !== undefined) {
+      const text = utf8.decode(piece) as string
       if (this.copyValues) parser.src = utf8.ascii
       const error = parser.feed(text)
       parser.src = undefined
       if (error !== undefined) {
-        this.input = NO_INPUT
+        pieces.clear()
         return error
       }
     }
-    this.input = NO_INPUT
     return undefined
   }
   more() {
-    return this.index < this.input.length
+    return this.pieces.more()
   }
   end(out: Array<Sse.SseMessage>) {
     this.parser.out = out
