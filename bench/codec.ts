@@ -18,6 +18,7 @@ import { pipeline } from "node:stream/promises"
 import { fileURLToPath } from "node:url"
 import split2 from "split2"
 import { ByteDecoderMachine, config } from "../packages/codec/src/internal/sse.js"
+import { Output } from "../packages/codec/src/internal/transduce.js"
 
 const quick = process.argv.includes("--quick")
 /**
@@ -192,12 +193,12 @@ const oursSseStaged = (how: Drain): Impl => (chunks) =>
 /** Diagnostic: the same decoder driven by a plain loop, without an Effect Stream around it. */
 const oursSseNoStream: Impl = async (chunks) => {
   const machine = new ByteDecoderMachine(config(undefined))
+  const out = new Output<Sse.SseMessage>()
   let n = 0
   for (const c of chunks) {
-    const out: Array<Sse.SseMessage> = []
     machine.push([c], out)
     while (machine.more()) machine.resume(out) // a read over 16 KiB is parsed in pieces
-    n += out.length
+    n += out.take().length
   }
   return n
 }
@@ -211,11 +212,11 @@ const foldAlone: Impl = (chunks) => {
   let events = decodedReads.get(chunks)
   if (events === undefined) {
     const machine = new ByteDecoderMachine(config(undefined))
+    const out = new Output<Sse.SseMessage>()
     events = chunks.map((c) => {
-      const out: Array<Sse.SseMessage> = []
       machine.push([c], out)
       while (machine.more()) machine.resume(out)
-      return Chunk.unsafeFromArray(out)
+      return Chunk.unsafeFromArray(out.take())
     })
     decodedReads.set(chunks, events)
   }
@@ -723,8 +724,9 @@ const main = () => {
       [2, [11, 0, 1, 6, 7, 8]],
       [3, [6, 0, 1]]
     ]
-    for (const [g, indices] of sets) {
+    for (const [g, all] of sets) {
       if (!onlyGroup(g)) continue
+      const indices = implsArg === undefined ? all : all.filter(onlyImpl)
       console.log(`\n${groups[g]!.title}: in turns inside one process (median of ${repeat} processes)`)
       console.log(`| read | implementation | MB/s | ÷ the first |\n|---|---|---:|---:|`)
       readSizes.forEach((readSize, r) => {

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Ndjson, Sse } from "@streamwire/codec"
-import { Chunk, Effect, Equal, Hash, Stream } from "effect"
-import { chunkOf, sameAsEffect } from "../src/internal/transduce.js"
+import { Lines, Ndjson, Sse } from "@streamwire/codec"
+import { Chunk, Effect, Equal, FastCheck as fc, Hash, Stream } from "effect"
+import { chunkOf, Output, sameAsEffect } from "../src/internal/transduce.js"
 const enc = (s: string) => new TextEncoder().encode(s)
 
 // The decoders build their output without V8 allocation sites (constructor calls, `Object.create`,
@@ -52,5 +52,40 @@ describe("decoder output without allocation sites", () => {
       const out = yield* Stream.make(enc("1\n2\n"), enc("3\n")).pipe(Ndjson.decode, Stream.runCollect)
       assert.deepStrictEqual(Chunk.toReadonlyArray(out), [1, 2, 3])
       assert.isTrue(Equal.equals(out, Chunk.make(1, 2, 3)))
+    }))
+})
+
+describe("Output (the bridge's reused output buffer)", () => {
+  it("each take gives exactly the values pushed since the last, and keeps no earlier read's value", () =>
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer(), { maxLength: 40 }), { maxLength: 30 }), (reads) => {
+        const out = new Output<{ readonly n: number }>()
+        for (const read of reads) {
+          const values = read.map((n) => ({ n }))
+          for (const v of values) out.push(v)
+          assert.strictEqual(out.length, values.length)
+          const taken = out.take()
+          assert.deepStrictEqual(taken, values)
+          assert.strictEqual(out.length, 0)
+          // the slots beyond this read hold nothing of an earlier one
+          const slots = (out as unknown as { values: Array<unknown> }).values
+          for (let i = values.length; i < slots.length; i++) assert.isUndefined(slots[i])
+        }
+      })
+    ))
+
+  it.effect("a chunk emitted earlier does not change when later reads reuse the buffer", () =>
+    Effect.gen(function*() {
+      const chunks = yield* Stream.make("a\nb\nc\n", "d\n", "e\nf\n").pipe(
+        Stream.rechunk(1),
+        Lines.split,
+        Stream.chunks,
+        Stream.runCollect
+      )
+      assert.deepStrictEqual(Chunk.toReadonlyArray(chunks).map((c) => Chunk.toReadonlyArray(c)), [
+        ["a", "b", "c"],
+        ["d"],
+        ["e", "f"]
+      ])
     }))
 })

@@ -1,6 +1,6 @@
 /** @internal */
 import { LineTooLong } from "../CodecError.js"
-import type { Transducer } from "./transduce.js"
+import { Output, type Transducer } from "./transduce.js"
 
 /**
  * Receives each complete line as a range of a string, so consumers can look at a line without
@@ -159,7 +159,7 @@ export const splitter = (
   keepTrailing: boolean
 ): Transducer<string, string, LineTooLong> => {
   const scanner = new LineScanner(maxLineLength)
-  let out: Array<string> = []
+  let out: Output<string> = new Output()
   const sink = {
     line(text: string, start: number, end: number) {
       out.push(start === 0 && end === text.length ? text : text.slice(start, end))

@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { excerptOf, InvalidLine, type LineTooLong, type MalformedUtf8, UnencodableValue } from "../CodecError.js"
 import { LineScanner, type LineSink } from "./lines.js"
-import type { Transducer } from "./transduce.js"
+import { Output, type Transducer } from "./transduce.js"
 import { Pieces, Utf8Decoder } from "./utf8.js"
 
 /** @internal */
@@ -29,7 +29,7 @@ const logBadLine = (error: InvalidLine) => Effect.logWarning(error.message)
  * @internal
  */
 export class NdjsonParser<A> {
-  out: Array<A> = []
+  out: Output<A> = new Output()
   bad: Array<InvalidLine> = []
   line = 0
   lineStart = 0
@@ -117,10 +117,10 @@ export class TextMachine<A> implements Transducer<string, A, InvalidLine | LineT
   scan(text: string): InvalidLine | LineTooLong | undefined {
     return this.scanner.push(text, this.sink)
   }
-  setOut(out: Array<A>): void {
+  setOut(out: Output<A>): void {
     this.parser.out = out
   }
-  push(input: ReadonlyArray<string>, out: Array<A>): InvalidLine | LineTooLong | MalformedUtf8 | undefined {
+  push(input: ReadonlyArray<string>, out: Output<A>): InvalidLine | LineTooLong | MalformedUtf8 | undefined {
     this.parser.out = out
     for (let i = 0; i < input.length; i++) {
       const error = this.scan(input[i]!)
@@ -128,7 +128,7 @@ export class TextMachine<A> implements Transducer<string, A, InvalidLine | LineT
     }
     return undefined
   }
-  end(out: Array<A>): InvalidLine | LineTooLong | MalformedUtf8 | undefined {
+  end(out: Output<A>): InvalidLine | LineTooLong | MalformedUtf8 | undefined {
     this.parser.out = out
     const rest = this.scanner.takeRest()
     if (rest === undefined) return undefined
@@ -149,12 +149,12 @@ export class ByteMachine<A> implements Transducer<Uint8Array, A, InvalidLine | L
   constructor(config: Config<A>) {
     this.inner = new TextMachine(config)
   }
-  push(input: ReadonlyArray<Uint8Array>, out: Array<A>) {
+  push(input: ReadonlyArray<Uint8Array>, out: Output<A>) {
     this.pieces.start(input)
     return this.resume(out)
   }
   /** Decodes and scans reads (or pieces of one) until about 16 KiB are done ({@link Pieces}). */
-  resume(out: Array<A>) {
+  resume(out: Output<A>) {
     // each piece decoded and scanned in turn: no array of the read's texts
     this.inner.setOut(out)
     const pieces = this.pieces
@@ -172,7 +172,7 @@ export class ByteMachine<A> implements Transducer<Uint8Array, A, InvalidLine | L
   more() {
     return this.pieces.more()
   }
-  end(out: Array<A>) {
+  end(out: Output<A>) {
     const error = this.inner.push([this.utf8.end() as string], out)
     return error ?? this.inner.end(out)
   }
@@ -191,7 +191,7 @@ export class LineMachine<A> implements Transducer<string, A, InvalidLine> {
   constructor(config: Config<A>) {
     this.parser = new NdjsonParser(config)
   }
-  push(lines: ReadonlyArray<string>, out: Array<A>) {
+  push(lines: ReadonlyArray<string>, out: Output<A>) {
     const parser = this.parser
     parser.out = out
     for (let i = 0; i < lines.length; i++) {
@@ -215,7 +215,7 @@ export class LineMachine<A> implements Transducer<string, A, InvalidLine> {
 export class Renderer<A> implements Transducer<A, string, UnencodableValue> {
   private index = 0
   constructor(private readonly encode: ((a: A) => Either.Either<unknown, unknown>) | undefined) {}
-  push(values: ReadonlyArray<A>, out: Array<string>) {
+  push(values: ReadonlyArray<A>, out: Output<string>) {
     let s = ""
     for (let i = 0; i < values.length; i++, this.index++) {
       let value: unknown = values[i]
@@ -239,7 +239,7 @@ export class Renderer<A> implements Transducer<A, string, UnencodableValue> {
   end() {
     return undefined
   }
-  private fail(s: string, out: Array<string>, cause: unknown) {
+  private fail(s: string, out: Output<string>, cause: unknown) {
     if (s.length > 0) out.push(s)
     return new UnencodableValue({ index: this.index, cause })
   }

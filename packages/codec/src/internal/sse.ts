@@ -2,7 +2,7 @@
 import { EventTooLarge, InvalidField, LineTooLong, type MalformedUtf8 } from "../CodecError.js"
 import type * as Sse from "../Sse.js"
 import type { LineSink } from "./lines.js"
-import type { Transducer } from "./transduce.js"
+import { Output, type Transducer } from "./transduce.js"
 import { latin1Slice, Pieces, Utf8Decoder } from "./utf8.js"
 
 /** @internal */
@@ -127,7 +127,7 @@ const valueStart = (text: string, colon: number, end: number): number =>
  * @internal
  */
 export class SseParser implements LineSink<EventTooLarge> {
-  out: Array<Sse.SseMessage> = []
+  out: Output<Sse.SseMessage> = new Output()
   private lineNumber = 0
   private type = ""
   /** The data of the event being built, as far as it came from the current read. */
@@ -145,6 +145,11 @@ export class SseParser implements LineSink<EventTooLarge> {
    * length); always for text longer than `VIEW_TEXT` (`beginText`).
    */
   private viewLimit = Infinity
+  /**
+   * The lines `Sse.parse` is interpreting, whose summed length gives `viewLimit` when a multi-line
+   * value first needs it (`beginLines`): most chunks have none, and summing every line costs ~3 %.
+   */
+  private pendingLines: ReadonlyArray<string> | undefined = undefined
   /** `data` was joined from several lines (a tree of views of the read). */
   private joined = false
   /** `data` is a fresh string already (copied from the bytes). */
@@ -296,6 +301,24 @@ export class SseParser implements LineSink<EventTooLarge> {
   /** A text of `length` characters is coming: the view rule for its multi-line values. */
   beginText(length: number): void {
     this.viewLimit = length > VIEW_TEXT ? Infinity : length >> 4
+    this.pendingLines = undefined
+  }
+
+  /** Lines are coming (`Sse.parse`): `beginText` with their summed length, once it is needed. */
+  beginLines(lines: ReadonlyArray<string>): void {
+    this.pendingLines = lines
+  }
+
+  /** The lines are done: not kept past their chunk. */
+  endLines(): void {
+    this.pendingLines = undefined
+  }
+
+  private sumLines(lines: ReadonlyArray<string>): number {
+    let length = 0
+    for (let i = 0; i < lines.length; i++) length += lines[i]!.length + 1
+    this.beginText(length)
+    return this.viewLimit
   }
 
   /**
@@ -450,7 +473,8 @@ export class SseParser implements LineSink<EventTooLarge> {
     const settled = this.settled
     const part = !this.joined
       ? this.owned || !this.config.copyValues ? this.data : own(this.data)
-      : this.config.copyValues || this.data.length < this.viewLimit
+      : this.config.copyValues ||
+          this.data.length < (this.pendingLines === undefined ? this.viewLimit : this.sumLines(this.pendingLines))
       ? flat(this.data)
       : this.data
     const data = settled === undefined ? part : this.data.length === 0 ? settled : settled + part
@@ -477,19 +501,21 @@ export class LineParser implements Transducer<string, Sse.SseMessage, EventTooLa
   constructor(config: ParserConfig) {
     this.parser = new SseParser(config)
   }
-  push(lines: ReadonlyArray<string>, out: Array<Sse.SseMessage>) {
+  push(lines: ReadonlyArray<string>, out: Output<Sse.SseMessage>) {
     const parser = this.parser
     parser.out = out
     // the lines of one chunk are (usually) views of one read's text: the same rule for multi-line
     // values as `feed`, with the chunk's length for the text's
-    let length = 0
-    for (let i = 0; i < lines.length; i++) length += lines[i]!.length + 1
-    parser.beginText(length)
+    parser.beginLines(lines)
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!
       const error = parser.line(line, 0, line.length)
-      if (error !== undefined) return error
+      if (error !== undefined) {
+        parser.endLines()
+        return error
+      }
     }
+    parser.endLines()
     parser.settle()
     return undefined
   }
@@ -509,7 +535,7 @@ export class TextDecoderMachine implements Transducer<string, Sse.SseMessage, Ev
   constructor(config: ParserConfig) {
     this.parser = new SseParser(config)
   }
-  push(texts: ReadonlyArray<string>, out: Array<Sse.SseMessage>) {
+  push(texts: ReadonlyArray<string>, out: Output<Sse.SseMessage>) {
     this.parser.out = out
     for (let i = 0; i < texts.length; i++) {
       const error = this.parser.feed(texts[i]!)
@@ -534,12 +560,12 @@ export class ByteDecoderMachine
     this.parser = new SseParser(config)
     this.copyValues = config.copyValues
   }
-  push(input: ReadonlyArray<Uint8Array>, out: Array<Sse.SseMessage>) {
+  push(input: ReadonlyArray<Uint8Array>, out: Output<Sse.SseMessage>) {
     this.pieces.start(input)
     return this.resume(out)
   }
   /** Decodes and parses reads (or pieces of one) until about 16 KiB are done ({@link Pieces}). */
-  resume(out: Array<Sse.SseMessage>) {
+  resume(out: Output<Sse.SseMessage>) {
     const parser = this.parser
     parser.out = out
     const utf8 = this.utf8
@@ -561,7 +587,7 @@ export class ByteDecoderMachine
   more() {
     return this.pieces.more()
   }
-  end(out: Array<Sse.SseMessage>) {
+  end(out: Output<Sse.SseMessage>) {
     this.parser.out = out
     return this.parser.feed(this.utf8.end() as string)
   }
@@ -609,7 +635,7 @@ const fieldLines = (prefix: string, value: string): string => {
  */
 export class Renderer implements Transducer<Sse.SseMessage, string, InvalidField> {
   lastEventId = ""
-  push(messages: ReadonlyArray<Sse.SseMessage>, out: Array<string>) {
+  push(messages: ReadonlyArray<Sse.SseMessage>, out: Output<string>) {
     let s = ""
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!
