@@ -1,6 +1,7 @@
 /**
  * What one SSE request costs the server before its response headers leave, by layer:
- * `npm run tsx -- bench/requests.ts [--requests 600] [--runs 3] [--only node,text,...]`.
+ * `npm run tsx -- bench/requests.ts [--requests 600] [--runs 3] [--only node,text,...] [--heartbeat 15]
+ * [--idle 0]`.
  *
  * Each case is a server in a fresh child process (`node:http` or `NodeHttpServer`), route `/x`;
  * this process opens `--requests` connections in batches of 20 (after 100 to warm up), waits for
@@ -9,6 +10,7 @@
  * (`process.cpuUsage`, user + system) before and after. Cases, from the bottom up:
  *
  * - `node`: plain `node:http`, `writeHead` + an empty `write` (the baseline of bench/load.ts);
+ * - `node+hb`: the same, with one `setInterval` writing a heartbeat comment to every response;
  * - `text`: `@effect/platform`, a route answering `HttpServerResponse.text` (the platform's own
  *   per-request cost: request object, fiber, router, middleware, span, response);
  * - `stream`: `@effect/platform`, a route answering `HttpServerResponse.stream` of a comment then
@@ -18,6 +20,10 @@
  * - `make`: `SseResponse.make(Stream.never)` with heartbeats;
  * - `text-untraced`, `async-untraced`: `text` and `async` with the platform's tracer middleware off
  *   (`HttpMiddleware.currentTracerDisabledWhen`: no span per request).
+ *
+ * With `--idle S`, every case then holds its connections open for S more seconds and reports the
+ * server CPU per connection per heartbeat period (`--heartbeat`, default 15 s): what heartbeats
+ * cost in the `+hb` cases and `make`, what an idle connection costs in the others.
  *
  * Reported: the median over `--runs` fresh processes of µs of server CPU per request, and the
  * ratio to `node` in the same run; the time to headers p50 / p99 over the batches (client side).
@@ -32,7 +38,19 @@ const flag = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`)
   return i < 0 ? fallback : process.argv[i + 1]!
 }
-const CASES = ["node", "text", "stream", "async", "async+hb", "make", "text-untraced", "async-untraced"] as const
+const CASES = [
+  "node",
+  "node+hb",
+  "text",
+  "stream",
+  "async",
+  "async+hb",
+  "make",
+  "text-untraced",
+  "async-untraced"
+] as const
+/** The heartbeat period of the `+hb` cases and `make`, in seconds (`--heartbeat`, default 15). */
+const heartbeatSeconds = Number(process.env.STREAMWIRE_REQUESTS_HEARTBEAT ?? flag("heartbeat", "15"))
 type Case = (typeof CASES)[number]
 
 if (process.env.STREAMWIRE_REQUESTS_CASE !== undefined) {
@@ -43,10 +61,21 @@ if (process.env.STREAMWIRE_REQUESTS_CASE !== undefined) {
 
 async function serve(which: Case) {
   let port: number
-  if (which === "node") {
+  if (which === "node" || which === "node+hb") {
+    // `node+hb`: one interval for all responses, writing a comment to each (the baseline's heartbeat)
+    const open = new Set<Http.ServerResponse>()
+    if (which === "node+hb") {
+      setInterval(() => {
+        for (const res of open) res.write(":\n")
+      }, heartbeatSeconds * 1000)
+    }
     const server = Http.createServer((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
       res.write("")
+      if (which === "node+hb") {
+        open.add(res)
+        res.on("close", () => open.delete(res))
+      }
     })
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", 4096, resolve))
     port = (server.address() as { port: number }).port
@@ -72,8 +101,8 @@ async function serve(which: Case) {
       : which === "async" || which === "async-untraced"
       ? SseResponse.async(listener, { heartbeat: false })
       : which === "async+hb"
-      ? SseResponse.async(listener, { heartbeat: "15 seconds" })
-      : SseResponse.make(Stream.never, { heartbeat: "15 seconds" })
+      ? SseResponse.async(listener, { heartbeat: `${heartbeatSeconds} seconds` })
+      : SseResponse.make(Stream.never, { heartbeat: `${heartbeatSeconds} seconds` })
     const scope = Effect.runSync(Scope.make())
     port = await Effect.runPromise(
       Effect.gen(function*() {
@@ -104,12 +133,13 @@ async function main() {
   const requests = Number(flag("requests", "600"))
   const runs = Number(flag("runs", "3"))
   const only = flag("only", CASES.join(",")).split(",") as Array<Case>
+  const idle = Number(flag("idle", "0"))
   const load = () => Os.loadavg().map((l) => l.toFixed(1)).join(" ")
   console.log(`${requests} requests per case in batches of 20, ${runs} runs; load average ${load()} at start`)
-  const results = new Map<Case, Array<{ micros: number; p50: number; p99: number }>>()
+  const results = new Map<Case, Array<{ micros: number; p50: number; p99: number; idleMicros: number }>>()
   for (let run = 0; run < runs; run++) {
     for (const which of only) {
-      const r = await measure(which, requests)
+      const r = await measure(which, requests, idle)
       results.set(which, [...(results.get(which) ?? []), r])
       console.log(JSON.stringify({ run, case: which, ...r }))
     }
@@ -117,8 +147,12 @@ async function main() {
   const median = (xs: Array<number>) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const base = median((results.get("node") ?? []).map((r) => r.micros))
   console.log(`\nload average ${load()} at end\n`)
-  console.log("| case | server CPU per request (median, range) | ÷ node:http | time to headers p50 / p99 (median) |")
-  console.log("|---|---:|---:|---:|")
+  console.log(
+    `| case | server CPU per request (median, range) | ÷ node:http | time to headers p50 / p99 (median) |${
+      idle > 0 ? ` idle: server CPU per connection per ${heartbeatSeconds} s (median) |` : ""
+    }`
+  )
+  console.log(`|---|---:|---:|---:|${idle > 0 ? "---:|" : ""}`)
   for (const which of only) {
     const rs = results.get(which)!
     const micros = rs.map((r) => r.micros)
@@ -127,14 +161,16 @@ async function main() {
         Math.max(...micros).toFixed(0)
       }) | ${Number.isFinite(base) ? (median(micros) / base).toFixed(2) + "×" : "–"} | ${
         median(rs.map((r) => r.p50)).toFixed(1)
-      } / ${median(rs.map((r) => r.p99)).toFixed(1)} ms |`
+      } / ${median(rs.map((r) => r.p99)).toFixed(1)} ms |${
+        idle > 0 ? ` ${median(rs.map((r) => r.idleMicros)).toFixed(1)} µs |` : ""
+      }`
     )
   }
 }
 
-async function measure(which: Case, requests: number) {
+async function measure(which: Case, requests: number, idle: number) {
   const child = fork(Url.fileURLToPath(import.meta.url), [], {
-    env: { ...process.env, STREAMWIRE_REQUESTS_CASE: which },
+    env: { ...process.env, STREAMWIRE_REQUESTS_CASE: which, STREAMWIRE_REQUESTS_HEARTBEAT: String(heartbeatSeconds) },
     execArgv: serverExecArgv()
   })
   const next = <A>(key: string) =>
@@ -179,10 +215,19 @@ async function measure(which: Case, requests: number) {
     }
     const after = await cpu()
     times.sort((a, b) => a - b)
+    // `--idle S`: then S seconds with every connection open and idle: server CPU per connection
+    // per heartbeat period (what the heartbeats cost; with none, what an idle connection costs)
+    let idleMicros = NaN
+    if (idle > 0) {
+      const start = await cpu()
+      await new Promise((r) => setTimeout(r, idle * 1000))
+      idleMicros = (await cpu() - start) / open.length / (idle / heartbeatSeconds)
+    }
     return {
       micros: (after - before) / requests,
       p50: times[Math.floor(times.length / 2)]!,
-      p99: times[Math.floor(times.length * 0.99)]!
+      p99: times[Math.floor(times.length * 0.99)]!,
+      idleMicros
     }
   } finally {
     for (const req of open) req.destroy()
