@@ -145,11 +145,6 @@ export class SseParser implements LineSink<EventTooLarge> {
    * length); always for text longer than `VIEW_TEXT` (`beginText`).
    */
   private viewLimit = Infinity
-  /**
-   * The lines `Sse.parse` is interpreting, whose summed length gives `viewLimit` when a multi-line
-   * value first needs it (`beginLines`): most chunks have none, and summing every line costs ~3 %.
-   */
-  private pendingLines: ReadonlyArray<string> | undefined = undefined
   /** `data` was joined from several lines (a tree of views of the read). */
   private joined = false
   /** `data` is a fresh string already (copied from the bytes). */
@@ -301,24 +296,6 @@ export class SseParser implements LineSink<EventTooLarge> {
   /** A text of `length` characters is coming: the view rule for its multi-line values. */
   beginText(length: number): void {
     this.viewLimit = length > VIEW_TEXT ? Infinity : length >> 4
-    this.pendingLines = undefined
-  }
-
-  /** Lines are coming (`Sse.parse`): `beginText` with their summed length, once it is needed. */
-  beginLines(lines: ReadonlyArray<string>): void {
-    this.pendingLines = lines
-  }
-
-  /** The lines are done: not kept past their chunk. */
-  endLines(): void {
-    this.pendingLines = undefined
-  }
-
-  private sumLines(lines: ReadonlyArray<string>): number {
-    let length = 0
-    for (let i = 0; i < lines.length; i++) length += lines[i]!.length + 1
-    this.beginText(length)
-    return this.viewLimit
   }
 
   /**
@@ -473,8 +450,7 @@ export class SseParser implements LineSink<EventTooLarge> {
     const settled = this.settled
     const part = !this.joined
       ? this.owned || !this.config.copyValues ? this.data : own(this.data)
-      : this.config.copyValues ||
-          this.data.length < (this.pendingLines === undefined ? this.viewLimit : this.sumLines(this.pendingLines))
+      : this.config.copyValues || this.data.length < this.viewLimit
       ? flat(this.data)
       : this.data
     const data = settled === undefined ? part : this.data.length === 0 ? settled : settled + part
@@ -506,16 +482,14 @@ export class LineParser implements Transducer<string, Sse.SseMessage, EventTooLa
     parser.out = out
     // the lines of one chunk are (usually) views of one read's text: the same rule for multi-line
     // values as `feed`, with the chunk's length for the text's
-    parser.beginLines(lines)
+    let length = 0
+    for (let i = 0; i < lines.length; i++) length += lines[i]!.length + 1
+    parser.beginText(length)
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!
       const error = parser.line(line, 0, line.length)
-      if (error !== undefined) {
-        parser.endLines()
-        return error
-      }
+      if (error !== undefined) return error
     }
-    parser.endLines()
     parser.settle()
     return undefined
   }
